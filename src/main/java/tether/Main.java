@@ -1,0 +1,17 @@
+package tether;
+
+import picocli.CommandLine;
+import tether.cli.TetherCommand;
+
+/** Entry point: {@code java -jar tether.jar [run|check|demo] ...}. */
+public final class Main {
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    int code = new CommandLine(new TetherCommand()).execute(args);
+    if (code != 0) {
+      System.exit(code);
+    }
+  }
+}

@@ -1,0 +1,334 @@
+package tether.config;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.UnaryOperator;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.snakeyaml.engine.v2.api.LoadSettings;
+import org.snakeyaml.engine.v2.api.lowlevel.Compose;
+import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
+import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
+import org.snakeyaml.engine.v2.nodes.Node;
+
+/** YAML file to {@link TetherConfig}: validated once, every error reported at once with file, line and key path. */
+public final class ConfigLoader {
+
+  private static final Pattern ENV = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)}");
+  private static final Pattern HOST_PORT = Pattern.compile("(\\[[0-9a-fA-F:.]+]|[A-Za-z0-9.-]+):(\\d{1,5})");
+  // Generated once per process, so a reload without configured secrets keeps accepting the cookies it issued.
+  private static final String PROCESS_SECRET = randomSecret();
+
+  private final UnaryOperator<String> env;
+
+  public ConfigLoader() {
+    this(System::getenv);
+  }
+
+  /** {@code env} resolves {@code ${NAME}} in secrets and tokens (tests pass their own). */
+  public ConfigLoader(UnaryOperator<String> env) {
+    this.env = env;
+  }
+
+  public TetherConfig load(Path file) throws ConfigException {
+    String text;
+    try {
+      text = Files.readString(file, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new ConfigException(List.of(file + ": cannot read: " + e.getMessage()));
+    }
+    return parse(file.toString(), text);
+  }
+
+  public TetherConfig parse(String fileName, String yaml) throws ConfigException {
+    YamlMap.Errors errors = new YamlMap.Errors(fileName);
+    Node root;
+    try (Reader reader = new StringReader(yaml)) {
+      root = new Compose(LoadSettings.builder().setLabel(fileName).build()).composeReader(reader).orElse(null);
+    } catch (MarkedYamlEngineException e) {
+      int line = e.getProblemMark().map(m -> m.getLine() + 1).orElse(0);
+      throw new ConfigException(List.of(fileName + ":" + line + ": YAML syntax: " + e.getProblem()));
+    } catch (YamlEngineException | IOException e) {
+      throw new ConfigException(List.of(fileName + ": YAML syntax: " + e.getMessage()));
+    }
+    if (root == null) {
+      throw new ConfigException(List.of(fileName + ": empty configuration: at least one upstream is needed"));
+    }
+    TetherConfig config = bind(fileName, new YamlMap(root, "", errors));
+    if (!errors.messages().isEmpty()) {
+      throw new ConfigException(errors.messages());
+    }
+    return config;
+  }
+
+  private TetherConfig bind(String fileName, YamlMap root) {
+    List<ListenConfig> listen = new ArrayList<>();
+    for (YamlMap l : root.mapList("listen")) {
+      listen.add(new ListenConfig(l.string("address", "0.0.0.0"), l.integer("port", 8080, 1, 65535)));
+      l.done();
+    }
+    if (!root.has("listen")) {
+      listen.add(new ListenConfig("0.0.0.0", 8080));
+    }
+    AdminConfig admin = root.map("admin").map(this::admin)
+        .orElse(new AdminConfig(true, "127.0.0.1", 9090, null));
+
+    Map<String, UpstreamConfig> upstreams = new LinkedHashMap<>();
+    Optional<YamlMap> ups = root.map("upstreams");
+    if (ups.isEmpty()) {
+      root.error(null, "missing required key \"upstreams\"");
+    }
+    ups.ifPresent(u -> {
+      for (String name : u.keys()) {
+        u.map(name).ifPresent(m -> upstreams.put(name, upstream(name, m)));
+      }
+    });
+
+    List<RouteConfig> routes = new ArrayList<>();
+    for (YamlMap r : root.mapList("routes")) {
+      RouteConfig route = new RouteConfig(r.string("host", "*"), r.string("path", "/"), r.requiredString("upstream"));
+      if (route.upstream() != null && !upstreams.containsKey(route.upstream()) && ups.isPresent()) {
+        r.error("upstream", "no upstream named \"" + route.upstream() + "\" (have: "
+            + String.join(", ", upstreams.keySet()) + ")");
+      }
+      if (!route.path().startsWith("/")) {
+        r.error("path", "expected a path prefix starting with /, got \"" + route.path() + "\"");
+      }
+      routes.add(route);
+      r.done();
+    }
+    if (!root.has("routes") && upstreams.size() == 1) {
+      routes.add(new RouteConfig("*", "/", upstreams.keySet().iterator().next()));
+    } else if (routes.isEmpty() && !upstreams.isEmpty()) {
+      root.error(null, "missing \"routes\": with several upstreams, say which requests go where");
+    }
+
+    TimeoutsConfig timeouts = root.map("timeouts").map(t -> {
+      TimeoutsConfig c = new TimeoutsConfig(t.duration("connect", Duration.ofSeconds(2)),
+          t.duration("response_header", Duration.ofSeconds(30)), t.duration("idle", Duration.ofSeconds(60)));
+      t.done();
+      return c;
+    }).orElse(new TimeoutsConfig(Duration.ofSeconds(2), Duration.ofSeconds(30), Duration.ofSeconds(60)));
+
+    LimitsConfig limits = root.map("limits").map(l -> {
+      LimitsConfig c = new LimitsConfig((int) Math.min(Integer.MAX_VALUE, l.size("max_header_bytes", 16384)),
+          l.size("max_body_bytes", 100L << 20), (int) Math.min(Integer.MAX_VALUE, l.size("max_uri_bytes", 8192)));
+      l.done();
+      return c;
+    }).orElse(new LimitsConfig(16384, 100L << 20, 8192));
+
+    int workers = root.integer("workers", Runtime.getRuntime().availableProcessors(), 1, 256);
+    AccessLogConfig accessLog = root.map("access_log").map(a -> {
+      AccessLogConfig c = new AccessLogConfig(a.bool("enabled", true),
+          a.enumValue("format", AccessLogConfig.Format.TEXT, AccessLogConfig.Format.class));
+      a.done();
+      return c;
+    }).orElse(new AccessLogConfig(true, AccessLogConfig.Format.TEXT));
+    root.done();
+    return new TetherConfig(fileName, listen, admin, upstreams, routes, timeouts, limits, workers, accessLog);
+  }
+
+  private AdminConfig admin(YamlMap a) {
+    AdminConfig c = new AdminConfig(a.bool("enabled", true), a.string("address", "127.0.0.1"),
+        a.integer("port", 9090, 1, 65535), expand(a.string("token", "${TETHER_ADMIN_TOKEN}")));
+    if (c.enabled() && !isLoopback(c.address()) && (c.token() == null || c.token().isBlank())) {
+      a.error("address", "admin listener on " + c.address() + " is not loopback: set admin.token"
+          + " (or TETHER_ADMIN_TOKEN) so the admin API requires a bearer token");
+    }
+    a.done();
+    return c;
+  }
+
+  private UpstreamConfig upstream(String name, YamlMap u) {
+    List<ServerConfig> servers = new ArrayList<>();
+    Set<String> names = new HashSet<>();
+    Set<String> routes = new HashSet<>();
+    for (YamlMap s : u.mapList("servers")) {
+      ServerConfig server = server(s);
+      if (server.name() != null && !names.add(server.name())) {
+        s.error("name", "duplicate server name \"" + server.name() + "\" in upstream " + name);
+      }
+      if (server.route() != null && !routes.add(server.route()) && !server.route().equals(server.name())) {
+        s.error("route", "duplicate route \"" + server.route() + "\" in upstream " + name);
+      }
+      servers.add(server);
+    }
+    if (servers.isEmpty()) {
+      u.error(u.has("servers") ? "servers" : null, "an upstream needs at least one server");
+    } else if (servers.stream().allMatch(ServerConfig::backup)) {
+      u.error("servers", "every server is a backup: at least one must be a primary");
+    }
+    Balance balance = u.enumValue("balance", Balance.ROUND_ROBIN, Balance.class);
+    StickyConfig sticky = u.map("sticky").map(this::sticky).orElse(StickyConfig.NONE);
+    HealthConfig health = u.map("health").map(ConfigLoader::health).orElse(null);
+    PassiveHealthConfig passive = u.map("passive").map(ConfigLoader::passive).orElse(defaultPassive());
+    UpstreamConfig c = new UpstreamConfig(name, balance, servers, sticky, health, passive,
+        u.duration("slow_start", Duration.ZERO), u.integer("max_attempts", 3, 1, 16),
+        u.size("retry_buffer", 64 * 1024), u.integer("pool_size", 256, 1, 100_000),
+        u.bool("debug_header", false));
+    u.done();
+    return c;
+  }
+
+  private static ServerConfig server(YamlMap s) {
+    String name = s.requiredString("name");
+    String address = s.requiredString("address");
+    String host = null;
+    int port = 0;
+    if (address != null) {
+      Matcher m = HOST_PORT.matcher(address.trim());
+      if (m.matches() && Integer.parseInt(m.group(2)) >= 1 && Integer.parseInt(m.group(2)) <= 65535) {
+        host = m.group(1).startsWith("[") ? m.group(1).substring(1, m.group(1).length() - 1) : m.group(1);
+        port = Integer.parseInt(m.group(2));
+      } else {
+        s.error("address", "expected host:port, got \"" + address + "\"");
+      }
+    }
+    ServerConfig c = new ServerConfig(name, host, port, s.integer("weight", 1, 1, 256), s.bool("backup", false),
+        s.string("route", name));
+    s.done();
+    return c;
+  }
+
+  private StickyConfig sticky(YamlMap s) {
+    StickyConfig.Mode mode = s.enumValue("mode", StickyConfig.Mode.COOKIE, StickyConfig.Mode.class);
+    String defaultCookie = switch (mode) {
+      case COOKIE -> "TETHER";
+      case ROUTE -> "JSESSIONID";
+      default -> "PHPSESSID";
+    };
+    List<String> secrets = new ArrayList<>();
+    for (String secret : s.stringList("secret")) {
+      String value = expand(secret);
+      if (value != null && !value.isBlank()) {
+        secrets.add(value);
+      }
+    }
+    if (!s.has("secret")) {
+      String fromEnv = env.apply("TETHER_STICKY_SECRET");
+      if (fromEnv != null && !fromEnv.isBlank()) {
+        secrets.addAll(List.of(fromEnv.split(",")));
+      }
+    }
+    boolean generated = secrets.isEmpty();
+    if (generated) {
+      secrets.add(PROCESS_SECRET);
+    }
+    String hashKeyText = s.string("key", "cookie:" + s.string("cookie", defaultCookie));
+    StickyConfig.HashKey hashKey = StickyConfig.HashKey.IP;
+    String hashKeyName = null;
+    if (hashKeyText.startsWith("cookie:") || hashKeyText.startsWith("header:")) {
+      hashKey = hashKeyText.startsWith("cookie:") ? StickyConfig.HashKey.COOKIE : StickyConfig.HashKey.HEADER;
+      hashKeyName = hashKeyText.substring(hashKeyText.indexOf(':') + 1);
+    } else if (!hashKeyText.equals("ip")) {
+      s.error("key", "expected cookie:NAME, header:NAME or ip, got \"" + hashKeyText + "\"");
+    }
+    String sameSite = s.scalar("same_site", "Lax", v -> switch (v.toLowerCase()) {
+      case "lax" -> "Lax";
+      case "strict" -> "Strict";
+      case "none" -> "None";
+      default -> throw new IllegalArgumentException("expected lax | strict | none, got \"" + v + "\"");
+    });
+    StickyConfig c = new StickyConfig(mode, s.string("cookie", defaultCookie), secrets, generated,
+        s.duration("max_idle", null), s.duration("max_life", null), s.string("domain", null),
+        s.duration("max_age", null), s.enumValue("secure", StickyConfig.Secure.AUTO, StickyConfig.Secure.class),
+        sameSite, s.string("separator", "."), s.string("path_param", "jsessionid"),
+        s.string("query_param", "jsessionid"), s.integer("max_entries", 100_000, 1, 100_000_000),
+        s.duration("ttl", Duration.ofMinutes(30)), hashKey, hashKeyName,
+        s.duration("learn_window", Duration.ofSeconds(30)));
+    s.done();
+    return c;
+  }
+
+  private static HealthConfig health(YamlMap h) {
+    String path = h.string("path", "/health");
+    if (!path.startsWith("/")) {
+      h.error("path", "expected a path starting with /, got \"" + path + "\"");
+    }
+    String method = h.scalar("method", "GET", v -> {
+      if (!v.equals("GET") && !v.equals("HEAD")) {
+        throw new IllegalArgumentException("expected GET or HEAD, got \"" + v + "\"");
+      }
+      return v;
+    });
+    int[] status = h.scalar("expect_status", new int[] {200, 399}, ConfigLoader::statusRange);
+    HealthConfig c = new HealthConfig(path, method, h.duration("interval", Duration.ofSeconds(2)),
+        h.duration("timeout", Duration.ofSeconds(1)), h.integer("rise", 2, 1, 100), h.integer("fall", 2, 1, 100),
+        status[0], status[1], h.string("expect_body", null), h.string("host", null),
+        h.integer("port", 0, 0, 65535), h.bool("start_down", false));
+    if (c.interval().isZero()) {
+      h.error("interval", "must be more than 0");
+    }
+    h.done();
+    return c;
+  }
+
+  private static int[] statusRange(String text) {
+    Matcher m = Pattern.compile("([1-5]\\d\\d)(?:-([1-5]\\d\\d))?").matcher(text.trim());
+    if (!m.matches()) {
+      throw new IllegalArgumentException("expected a status or range like 200 or 200-399, got \"" + text + "\"");
+    }
+    int from = Integer.parseInt(m.group(1));
+    return new int[] {from, m.group(2) == null ? from : Integer.parseInt(m.group(2))};
+  }
+
+  private static PassiveHealthConfig passive(YamlMap p) {
+    Set<Integer> statuses = new HashSet<>();
+    for (String s : p.stringList("fail_statuses")) {
+      try {
+        statuses.add(Integer.parseInt(s.trim()));
+      } catch (NumberFormatException e) {
+        p.error("fail_statuses", "expected HTTP status codes, got \"" + s + "\"");
+      }
+    }
+    PassiveHealthConfig d = defaultPassive();
+    PassiveHealthConfig c = new PassiveHealthConfig(p.integer("max_fails", d.maxFails(), 0, 1000),
+        p.duration("fail_window", d.failWindow()), p.duration("eject_for", d.ejectFor()),
+        p.duration("max_eject_for", d.maxEjectFor()), p.has("fail_statuses") ? statuses : d.failStatuses());
+    p.done();
+    return c;
+  }
+
+  private static PassiveHealthConfig defaultPassive() {
+    return new PassiveHealthConfig(3, Duration.ofSeconds(10), Duration.ofSeconds(10), Duration.ofMinutes(5),
+        Set.of());
+  }
+
+  private String expand(String value) {
+    if (value == null) {
+      return null;
+    }
+    Matcher m = ENV.matcher(value);
+    StringBuilder out = new StringBuilder();
+    while (m.find()) {
+      String v = env.apply(m.group(1));
+      m.appendReplacement(out, Matcher.quoteReplacement(v == null ? "" : v));
+    }
+    m.appendTail(out);
+    return out.isEmpty() ? null : out.toString();
+  }
+
+  static boolean isLoopback(String address) {
+    return address.equals("localhost") || address.startsWith("127.") || address.equals("::1");
+  }
+
+  private static String randomSecret() {
+    byte[] key = new byte[32];
+    new SecureRandom().nextBytes(key);
+    return Base64.getEncoder().encodeToString(key);
+  }
+}

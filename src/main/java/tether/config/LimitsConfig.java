@@ -1,0 +1,3 @@
+package tether.config;
+
+public record LimitsConfig(int maxHeaderBytes, long maxBodyBytes, int maxUriBytes) {}

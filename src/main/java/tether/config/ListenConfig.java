@@ -1,0 +1,3 @@
+package tether.config;
+
+public record ListenConfig(String address, int port) {}

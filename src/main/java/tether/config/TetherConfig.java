@@ -1,0 +1,23 @@
+package tether.config;
+
+import java.util.List;
+import java.util.Map;
+
+/** The whole validated configuration: an immutable snapshot, swapped as one on reload. */
+public record TetherConfig(
+    String source,
+    List<ListenConfig> listen,
+    AdminConfig admin,
+    Map<String, UpstreamConfig> upstreams,
+    List<RouteConfig> routes,
+    TimeoutsConfig timeouts,
+    LimitsConfig limits,
+    int workers,
+    AccessLogConfig accessLog) {
+
+  public TetherConfig {
+    listen = List.copyOf(listen);
+    upstreams = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(upstreams));
+    routes = List.copyOf(routes);
+  }
+}

@@ -1,0 +1,243 @@
+package tether.config;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+import org.snakeyaml.engine.v2.nodes.MappingNode;
+import org.snakeyaml.engine.v2.nodes.Node;
+import org.snakeyaml.engine.v2.nodes.NodeTuple;
+import org.snakeyaml.engine.v2.nodes.ScalarNode;
+import org.snakeyaml.engine.v2.nodes.SequenceNode;
+
+/**
+ * One YAML mapping being bound to a record. Every getter reports a problem to the shared {@link Errors} (with file,
+ * line and key path) and returns the default, so binding goes on and every error is found in one pass;
+ * {@link #done()} then reports the keys nobody asked for.
+ */
+final class YamlMap {
+
+  /** Collects errors as {@code file:line: key.path: message}. */
+  static final class Errors {
+    private final String file;
+    private final List<Map.Entry<Integer, String>> messages = new ArrayList<>();
+
+    Errors(String file) {
+      this.file = file;
+    }
+
+    void add(Node at, String path, String message) {
+      int line = at == null ? 0 : at.getStartMark().map(m -> m.getLine() + 1).orElse(0);
+      messages.add(Map.entry(line, file + ":" + line + ": " + (path.isEmpty() ? "" : path + ": ") + message));
+    }
+
+    void add(String message) {
+      messages.add(Map.entry(0, file + ": " + message));
+    }
+
+    /** In file order. */
+    List<String> messages() {
+      return messages.stream().sorted(Map.Entry.comparingByKey()).map(Map.Entry::getValue).toList();
+    }
+  }
+
+  private final Node node;
+  private final String path;
+  private final Errors errors;
+  private final Map<String, NodeTuple> entries = new LinkedHashMap<>();
+  private final Set<String> read = new LinkedHashSet<>();
+
+  YamlMap(Node node, String path, Errors errors) {
+    this.node = node;
+    this.path = path;
+    this.errors = errors;
+    if (node instanceof MappingNode mapping) {
+      for (NodeTuple tuple : mapping.getValue()) {
+        String key = tuple.getKeyNode() instanceof ScalarNode s ? s.getValue() : String.valueOf(tuple.getKeyNode());
+        if (entries.putIfAbsent(key, tuple) != null) {
+          errors.add(tuple.getKeyNode(), child(key), "duplicate key");
+        }
+      }
+    } else if (node != null) {
+      errors.add(node, path, "expected a mapping (key: value), got " + describe(node));
+    }
+  }
+
+  String path() {
+    return path;
+  }
+
+  Node node() {
+    return node;
+  }
+
+  String child(String key) {
+    return path.isEmpty() ? key : path + "." + key;
+  }
+
+  boolean has(String key) {
+    return entries.containsKey(key);
+  }
+
+  Set<String> keys() {
+    read.addAll(entries.keySet());
+    return entries.keySet();
+  }
+
+  void error(String key, String message) {
+    NodeTuple t = entries.get(key);
+    errors.add(t == null ? node : t.getValueNode(), key == null ? path : child(key), message);
+  }
+
+  Errors errors() {
+    return errors;
+  }
+
+  private Node value(String key) {
+    read.add(key);
+    NodeTuple t = entries.get(key);
+    return t == null ? null : t.getValueNode();
+  }
+
+  /** A scalar converted by {@code parse}; an exception from it becomes the error message. */
+  <T> T scalar(String key, T def, Function<String, T> parse) {
+    Node v = value(key);
+    if (v == null) {
+      return def;
+    }
+    if (!(v instanceof ScalarNode s)) {
+      errors.add(v, child(key), "expected a single value, got " + describe(v));
+      return def;
+    }
+    try {
+      return parse.apply(s.getValue());
+    } catch (IllegalArgumentException e) {
+      errors.add(v, child(key), e.getMessage());
+      return def;
+    }
+  }
+
+  String string(String key, String def) {
+    return scalar(key, def, s -> s);
+  }
+
+  String requiredString(String key) {
+    if (!has(key)) {
+      error(null, "missing required key \"" + key + "\"");
+      return null;
+    }
+    return string(key, null);
+  }
+
+  int integer(String key, int def, int min, int max) {
+    return scalar(key, def, s -> {
+      long n;
+      try {
+        n = Long.parseLong(s.trim());
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("expected a whole number, got \"" + s + "\"");
+      }
+      if (n < min || n > max) {
+        throw new IllegalArgumentException("expected " + min + ".." + max + ", got " + n);
+      }
+      return (int) n;
+    });
+  }
+
+  boolean bool(String key, boolean def) {
+    return scalar(key, def, s -> switch (s) {
+      case "true", "yes", "on" -> true;
+      case "false", "no", "off" -> false;
+      default -> throw new IllegalArgumentException("expected true or false, got \"" + s + "\"");
+    });
+  }
+
+  Duration duration(String key, Duration def) {
+    return scalar(key, def, Units::duration);
+  }
+
+  long size(String key, long def) {
+    return scalar(key, def, Units::size);
+  }
+
+  <E extends Enum<E>> E enumValue(String key, E def, Class<E> type) {
+    return scalar(key, def, s -> {
+      try {
+        return Enum.valueOf(type, s.trim().toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        List<String> names = new ArrayList<>();
+        for (E c : type.getEnumConstants()) {
+          names.add(c.name().toLowerCase(Locale.ROOT));
+        }
+        throw new IllegalArgumentException("expected one of " + String.join(" | ", names) + ", got \"" + s + "\"");
+      }
+    });
+  }
+
+  /** A nested mapping, or empty when absent (an absent key is not an error). */
+  Optional<YamlMap> map(String key) {
+    Node v = value(key);
+    return v == null ? Optional.empty() : Optional.of(new YamlMap(v, child(key), errors));
+  }
+
+  /** A sequence of mappings; a missing key is an empty list. */
+  List<YamlMap> mapList(String key) {
+    List<YamlMap> out = new ArrayList<>();
+    for (Node item : sequence(key)) {
+      out.add(new YamlMap(item, child(key) + "[" + out.size() + "]", errors));
+    }
+    return out;
+  }
+
+  /** A sequence of scalars, or a single scalar taken as a list of one. */
+  List<String> stringList(String key) {
+    Node v = value(key);
+    List<String> out = new ArrayList<>();
+    if (v instanceof ScalarNode s) {
+      out.add(s.getValue());
+    } else if (v != null) {
+      for (Node item : sequence(key)) {
+        if (item instanceof ScalarNode s) {
+          out.add(s.getValue());
+        } else {
+          errors.add(item, child(key) + "[" + out.size() + "]", "expected a single value, got " + describe(item));
+        }
+      }
+    }
+    return out;
+  }
+
+  private List<Node> sequence(String key) {
+    Node v = value(key);
+    if (v == null) {
+      return List.of();
+    }
+    if (v instanceof SequenceNode seq) {
+      return seq.getValue();
+    }
+    errors.add(v, child(key), "expected a list, got " + describe(v));
+    return List.of();
+  }
+
+  /** Reports every key of this mapping that no getter read. */
+  void done() {
+    for (Map.Entry<String, NodeTuple> e : entries.entrySet()) {
+      if (!read.contains(e.getKey())) {
+        errors.add(e.getValue().getKeyNode(), child(e.getKey()), "unknown key");
+      }
+    }
+  }
+
+  private static String describe(Node n) {
+    if (n instanceof ScalarNode s) {
+      return "\"" + s.getValue() + "\"";
+    }
+    return n instanceof SequenceNode ? "a list" : "a mapping";
+  }
+}

@@ -1,0 +1,65 @@
+package tether.proxy;
+
+import tether.upstream.Backend;
+
+/** Observes the proxy without being part of it: access log, metrics and tests implement it. */
+public interface ProxyListener {
+
+  default void exchangeEnded(ExchangeRecord record) {}
+
+  /** The pinned server was not used; reason: down, connect_failed, disabled, drain_deadline, ... */
+  default void repinned(String upstream, String reason) {}
+
+  default void stickyHit(String upstream) {}
+
+  default void newPin(String upstream) {}
+
+  /** Another server is tried after {@code failed} did not answer; reason: connect_failed, timeout, reset. */
+  default void retried(Backend failed, String reason) {}
+
+  /** A backend attempt failed (connect error, timeout, broken response): passive health listens here. */
+  default void backendFailed(Backend backend, String reason) {}
+
+  /** A backend answered with this status. */
+  default void backendResponded(Backend backend, int status) {}
+
+  static ProxyListener all(java.util.List<ProxyListener> listeners) {
+    ProxyListener[] ls = listeners.toArray(ProxyListener[]::new);
+    return new ProxyListener() {
+      @Override
+      public void exchangeEnded(ExchangeRecord r) {
+        for (ProxyListener l : ls) l.exchangeEnded(r);
+      }
+
+      @Override
+      public void repinned(String upstream, String reason) {
+        for (ProxyListener l : ls) l.repinned(upstream, reason);
+      }
+
+      @Override
+      public void stickyHit(String upstream) {
+        for (ProxyListener l : ls) l.stickyHit(upstream);
+      }
+
+      @Override
+      public void newPin(String upstream) {
+        for (ProxyListener l : ls) l.newPin(upstream);
+      }
+
+      @Override
+      public void retried(Backend failed, String reason) {
+        for (ProxyListener l : ls) l.retried(failed, reason);
+      }
+
+      @Override
+      public void backendFailed(Backend backend, String reason) {
+        for (ProxyListener l : ls) l.backendFailed(backend, reason);
+      }
+
+      @Override
+      public void backendResponded(Backend backend, int status) {
+        for (ProxyListener l : ls) l.backendResponded(backend, status);
+      }
+    };
+  }
+}

@@ -1,0 +1,95 @@
+package tether.proxy;
+
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.PoolOptions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+import tether.config.ListenConfig;
+import tether.config.TetherConfig;
+
+/**
+ * One event loop's proxy: a server per listen address (Vert.x shares the port between instances) and its own
+ * pooled client, so a backend connection never hops threads.
+ */
+final class ProxyVerticle extends VerticleBase implements ProxyContext {
+
+  private final Supplier<ProxySnapshot> snapshots;
+  private final ProxyListener listener;
+  private final TetherConfig startConfig;
+  private HttpClient client;
+  private final List<HttpServer> servers = new ArrayList<>();
+
+  ProxyVerticle(Supplier<ProxySnapshot> snapshots, ProxyListener listener) {
+    this.snapshots = snapshots;
+    this.listener = listener;
+    this.startConfig = snapshots.get().config();
+  }
+
+  @Override
+  public Future<?> start() {
+    var timeouts = startConfig.timeouts();
+    int poolSize = startConfig.upstreams().values().stream().mapToInt(u -> u.poolSize()).max().orElse(256);
+    client = vertx.httpClientBuilder()
+        .with(new HttpClientOptions().setKeepAlive(true)
+            .setKeepAliveTimeout((int) Math.max(1, timeouts.idle().toSeconds()))
+            .setConnectTimeout((int) timeouts.connect().toMillis())
+            .setMaxHeaderSize(Math.max(startConfig.limits().maxHeaderBytes(), 8192) * 2))
+        .with(new PoolOptions().setHttp1MaxSize(poolSize).setMaxWaitQueueSize(-1))
+        .build();
+    List<Future<HttpServer>> listening = new ArrayList<>();
+    for (ListenConfig l : startConfig.listen()) {
+      HttpServer server = vertx.createHttpServer(serverOptions(l)).requestHandler(
+          req -> new ProxyExchange(this, req).start());
+      servers.add(server);
+      listening.add(server.listen());
+    }
+    return Future.all(listening);
+  }
+
+  private HttpServerOptions serverOptions(ListenConfig l) {
+    var limits = startConfig.limits();
+    return new HttpServerOptions().setHost(l.address()).setPort(l.port())
+        .setIdleTimeout((int) Math.max(1, startConfig.timeouts().idle().toSeconds()))
+        .setMaxHeaderSize(limits.maxHeaderBytes())
+        .setMaxInitialLineLength(limits.maxUriBytes() + 64)
+        .setHttp2ClearTextEnabled(false)
+        .setPerFrameWebSocketCompressionSupported(false)
+        .setPerMessageWebSocketCompressionSupported(false);
+  }
+
+  /** The ports this instance listens on (differs from config where it said 0). */
+  List<Integer> actualPorts() {
+    return servers.stream().map(HttpServer::actualPort).toList();
+  }
+
+  @Override
+  public HttpClient client() {
+    return client;
+  }
+
+  @Override
+  public ProxySnapshot snapshot() {
+    return snapshots.get();
+  }
+
+  @Override
+  public ProxyListener listener() {
+    return listener;
+  }
+
+  @Override
+  public long connectTimeoutMillis() {
+    return snapshots.get().config().timeouts().connect().toMillis();
+  }
+
+  @Override
+  public long responseTimeoutMillis() {
+    return snapshots.get().config().timeouts().responseHeader().toMillis();
+  }
+}

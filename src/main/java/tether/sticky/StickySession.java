@@ -1,0 +1,37 @@
+package tether.sticky;
+
+import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpServerRequest;
+import tether.upstream.Backend;
+import tether.upstream.Upstream;
+
+/**
+ * Keeps a user on its server. Runs before balancing ({@link #resolve}) and falls through to it; after the
+ * response, {@link #onResponse} re-issues the pin for the server that actually served, which is how a user is
+ * moved silently after a failover.
+ */
+public interface StickySession {
+
+  Pin resolve(HttpServerRequest request, Upstream upstream);
+
+  /**
+   * @param upstreamHeaders the backend's response headers (read to learn session ids)
+   * @param responseHeaders what the client will get (where a cookie is set)
+   */
+  void onResponse(HttpServerRequest request, Pin pin, Backend servedBy, MultiMap upstreamHeaders,
+                  MultiMap responseHeaders);
+
+  /** Removes what is Tether's own from the request forwarded to the backend (its cookie). */
+  default void stripFromRequest(MultiMap forwardedHeaders) {}
+
+  StickySession NONE = new StickySession() {
+    @Override
+    public Pin resolve(HttpServerRequest request, Upstream upstream) {
+      return Pin.NONE;
+    }
+
+    @Override
+    public void onResponse(HttpServerRequest request, Pin pin, Backend servedBy, MultiMap upstreamHeaders,
+                           MultiMap responseHeaders) {}
+  };
+}

@@ -1,0 +1,56 @@
+package tether.upstream;
+
+import io.vertx.core.net.SocketAddress;
+import tether.config.ServerConfig;
+
+/** One server of an upstream as the request path sees it: its config, address and (shared) runtime state. */
+public final class Backend {
+
+  private final String upstream;
+  private final ServerConfig config;
+  private final int index;
+  private final SocketAddress address;
+  private final BackendState state;
+
+  Backend(String upstream, ServerConfig config, int index, BackendState state) {
+    this.upstream = upstream;
+    this.config = config;
+    this.index = index;
+    this.address = SocketAddress.inetSocketAddress(config.port(), config.host());
+    this.state = state;
+  }
+
+  public String upstream() {
+    return upstream;
+  }
+
+  public String name() {
+    return config.name();
+  }
+
+  public ServerConfig config() {
+    return config;
+  }
+
+  /** Position in its upstream's server list, for bit sets of servers already tried. */
+  public int index() {
+    return index;
+  }
+
+  public SocketAddress address() {
+    return address;
+  }
+
+  public int weight() {
+    return config.weight();
+  }
+
+  public BackendState state() {
+    return state;
+  }
+
+  @Override
+  public String toString() {
+    return upstream + "/" + config.name() + "(" + config.address() + ")";
+  }
+}

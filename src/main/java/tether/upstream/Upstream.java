@@ -1,0 +1,91 @@
+package tether.upstream;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import tether.config.UpstreamConfig;
+import tether.upstream.balancing.BalancingPolicy;
+import tether.upstream.balancing.Selector;
+
+/** An immutable view of one upstream: its backends and selectors. Rebuilt on reload; the states carry over. */
+public final class Upstream {
+
+  private final UpstreamConfig config;
+  private final List<Backend> backends;
+  private final Map<String, Backend> byName = new HashMap<>();
+  private final Map<String, Backend> byRoute = new HashMap<>();
+  private final Selector primaries;
+  private final Selector backups;
+  private final long slowStartNanos;
+
+  Upstream(UpstreamConfig config, Map<String, BackendState> states) {
+    this.config = config;
+    List<Backend> all = new ArrayList<>();
+    List<Backend> primary = new ArrayList<>();
+    List<Backend> backup = new ArrayList<>();
+    for (int i = 0; i < config.servers().size(); i++) {
+      var server = config.servers().get(i);
+      Backend b = new Backend(config.name(), server, i, states.computeIfAbsent(server.name(), n -> new BackendState()));
+      all.add(b);
+      byName.put(server.name(), b);
+      byRoute.putIfAbsent(server.route(), b);
+      (server.backup() ? backup : primary).add(b);
+    }
+    this.backends = List.copyOf(all);
+    BalancingPolicy policy = BalancingPolicy.of(config.balance());
+    this.primaries = policy.newSelector(primary);
+    this.backups = backup.isEmpty() ? null : policy.newSelector(backup);
+    this.slowStartNanos = config.slowStart().toNanos();
+  }
+
+  public String name() {
+    return config.name();
+  }
+
+  public UpstreamConfig config() {
+    return config;
+  }
+
+  public List<Backend> backends() {
+    return backends;
+  }
+
+  /** null if there is no server of that name. */
+  public Backend byName(String name) {
+    return byName.get(name);
+  }
+
+  /** The server whose {@code route} (session-id suffix) this is, or null. */
+  public Backend byRoute(String route) {
+    return byRoute.get(route);
+  }
+
+  /**
+   * Picks a server for a request that has no usable pin: primaries first, backups only when no primary is
+   * available; servers in {@code tried} are skipped.
+   */
+  public Backend pick(long hash, Attempts tried) {
+    long now = System.nanoTime();
+    Selector.Filter filter = b -> !tried.contains(b) && b.state().acceptsNewUsers(now) && rampAccepts(b, now);
+    Backend chosen = primaries.select(hash, filter);
+    if (chosen == null) {
+      // slow-start ramp must not refuse the last server standing
+      chosen = primaries.select(hash, b -> !tried.contains(b) && b.state().acceptsNewUsers(now));
+    }
+    if (chosen == null && backups != null) {
+      chosen = backups.select(hash, b -> !tried.contains(b) && b.state().acceptsNewUsers(now));
+    }
+    return chosen;
+  }
+
+  /** During slow start a server is accepted with a probability that grows linearly from 0 to 1. */
+  private boolean rampAccepts(Backend b, long now) {
+    if (slowStartNanos <= 0) {
+      return true;
+    }
+    long elapsed = now - b.state().availableSinceNanos();
+    return elapsed >= slowStartNanos || ThreadLocalRandom.current().nextLong(slowStartNanos) < elapsed;
+  }
+}

@@ -1,0 +1,51 @@
+package tether.upstream.balancing;
+
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import tether.upstream.Backend;
+
+/**
+ * nginx's smooth weighted round robin, precomputed: the sequence of one full cycle is built once, and a shared
+ * atomic cursor walks it, so picking never locks. Weights 5,1,1 give a a b a c a a, not a a a a a b c.
+ */
+final class SmoothWeightedRoundRobin implements Selector {
+
+  private final Backend[] sequence;
+  private final AtomicInteger cursor = new AtomicInteger();
+
+  SmoothWeightedRoundRobin(List<Backend> backends) {
+    int total = 0;
+    for (Backend b : backends) {
+      total += b.weight();
+    }
+    sequence = new Backend[total];
+    int[] current = new int[backends.size()];
+    for (int slot = 0; slot < total; slot++) {
+      int best = 0;
+      for (int i = 0; i < current.length; i++) {
+        current[i] += backends.get(i).weight();
+        if (current[i] > current[best]) {
+          best = i;
+        }
+      }
+      current[best] -= total;
+      sequence[slot] = backends.get(best);
+    }
+  }
+
+  @Override
+  public Backend select(long hash, Filter filter) {
+    int n = sequence.length;
+    if (n == 0) {
+      return null;
+    }
+    int start = Math.floorMod(cursor.getAndIncrement(), n);
+    for (int i = 0; i < n; i++) {
+      Backend b = sequence[(start + i) % n];
+      if (filter.accept(b)) {
+        return b;
+      }
+    }
+    return null;
+  }
+}
