@@ -81,7 +81,8 @@ public final class Tether {
     return proxy.ports();
   }
 
+  /** Closing Vert.x undeploys the verticles and closes the listeners. */
   public Future<Void> stop() {
-    return proxy.stop().eventually(() -> vertx.close());
+    return vertx.close();
   }
 }

@@ -78,7 +78,7 @@ public final class ConfigLoader {
   private TetherConfig bind(String fileName, YamlMap root) {
     List<ListenConfig> listen = new ArrayList<>();
     for (YamlMap l : root.mapList("listen")) {
-      listen.add(new ListenConfig(l.string("address", "0.0.0.0"), l.integer("port", 8080, 1, 65535)));
+      listen.add(new ListenConfig(l.string("address", "0.0.0.0"), l.integer("port", 8080, 0, 65535)));
       l.done();
     }
     if (!root.has("listen")) {
@@ -113,7 +113,7 @@ public final class ConfigLoader {
     }
     if (!root.has("routes") && upstreams.size() == 1) {
       routes.add(new RouteConfig("*", "/", upstreams.keySet().iterator().next()));
-    } else if (routes.isEmpty() && !upstreams.isEmpty()) {
+    } else if (!root.has("routes") && upstreams.size() > 1) {
       root.error(null, "missing \"routes\": with several upstreams, say which requests go where");
     }
 
@@ -144,7 +144,7 @@ public final class ConfigLoader {
 
   private AdminConfig admin(YamlMap a) {
     AdminConfig c = new AdminConfig(a.bool("enabled", true), a.string("address", "127.0.0.1"),
-        a.integer("port", 9090, 1, 65535), expand(a.string("token", "${TETHER_ADMIN_TOKEN}")));
+        a.integer("port", 9090, 0, 65535), expand(a.string("token", "${TETHER_ADMIN_TOKEN}")));
     if (c.enabled() && !isLoopback(c.address()) && (c.token() == null || c.token().isBlank())) {
       a.error("address", "admin listener on " + c.address() + " is not loopback: set admin.token"
           + " (or TETHER_ADMIN_TOKEN) so the admin API requires a bearer token");

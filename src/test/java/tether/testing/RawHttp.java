@@ -1,0 +1,54 @@
+package tether.testing;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+
+/** A raw socket client: sends exact bytes and reads what comes back until close or a quiet period. */
+public final class RawHttp implements AutoCloseable {
+
+  private final Socket socket;
+
+  public RawHttp(int port) throws IOException {
+    socket = new Socket("127.0.0.1", port);
+    socket.setSoTimeout(10_000);
+  }
+
+  public RawHttp send(String text) throws IOException {
+    socket.getOutputStream().write(text.getBytes(StandardCharsets.ISO_8859_1));
+    socket.getOutputStream().flush();
+    return this;
+  }
+
+  /** Reads until the peer closes (true) or {@code quietMillis} pass with no byte (false in {@link Read}). */
+  public Read readUntilCloseOrQuiet(int quietMillis) throws IOException {
+    socket.setSoTimeout(quietMillis);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    InputStream in = socket.getInputStream();
+    byte[] buf = new byte[8192];
+    boolean closed = false;
+    try {
+      int n;
+      while ((n = in.read(buf)) >= 0) {
+        out.write(buf, 0, n);
+      }
+      closed = true;
+    } catch (SocketTimeoutException e) {
+      closed = false;
+    } catch (IOException e) {
+      closed = true;
+    }
+    return new Read(out.toString(StandardCharsets.ISO_8859_1), closed);
+  }
+
+  /** What came back, and whether the peer closed the connection. */
+  public record Read(String text, boolean closed) {}
+
+  @Override
+  public void close() throws IOException {
+    socket.close();
+  }
+}

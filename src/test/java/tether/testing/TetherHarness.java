@@ -1,0 +1,93 @@
+package tether.testing;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import tether.Tether;
+import tether.config.ConfigLoader;
+import tether.config.TetherConfig;
+
+/** Tether started in-process on an ephemeral loopback port, from a YAML text, plus a plain HTTP client. */
+public final class TetherHarness implements AutoCloseable {
+
+  private final Tether tether;
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  private TetherHarness(Tether tether) {
+    this.tether = tether;
+  }
+
+  /** {@code yaml} holds upstreams (and anything else); listen and admin are added unless given. */
+  public static TetherHarness start(String yaml) {
+    return start(yaml, 1);
+  }
+
+  public static TetherHarness start(String yaml, int workers) {
+    return start(yaml, workers, java.util.List.of());
+  }
+
+  public static TetherHarness start(String yaml, int workers, java.util.List<tether.proxy.ProxyListener> listeners) {
+    String full = yaml;
+    if (!yaml.contains("listen:")) {
+      full = "listen: [{address: 127.0.0.1, port: 0}]\n" + full;
+    }
+    if (!yaml.contains("admin:")) {
+      full = "admin: {enabled: false}\n" + full;
+    }
+    if (!yaml.contains("workers:")) {
+      full = "workers: " + workers + "\n" + full;
+    }
+    if (!yaml.contains("access_log:")) {
+      full = "access_log: {enabled: false}\n" + full;
+    }
+    try {
+      TetherConfig config = new ConfigLoader(name -> null).parse("test.yaml", full);
+      return new TetherHarness(Tether.start(config, listeners).await());
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public Tether tether() {
+    return tether;
+  }
+
+  public int port() {
+    return tether.ports().get(0);
+  }
+
+  public String url(String path) {
+    return "http://127.0.0.1:" + port() + path;
+  }
+
+  public HttpResponse<String> get(String path, String... headers) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url(path))).timeout(Duration.ofSeconds(20));
+    if (headers.length > 0) {
+      b.headers(headers);
+    }
+    return send(b.GET().build());
+  }
+
+  public HttpResponse<String> send(HttpRequest request) {
+    try {
+      return http.send(request, HttpResponse.BodyHandlers.ofString());
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public HttpClient http() {
+    return http;
+  }
+
+  @Override
+  public void close() {
+    tether.stop().await();
+  }
+}
