@@ -234,16 +234,17 @@ class ProxyTest {
         req -> backends.vertx().setTimer(400, t -> req.response().end("slow")));
     Backends.Backend fast = backends.start("fast");
     tether = TetherHarness.start(upstream("least_conn", server(slow), server(fast)));
-    List<CompletableFuture<HttpResponse<String>>> inFlight = new ArrayList<>();
-    for (int i = 0; i < 40; i++) {
-      inFlight.add(tether.http().sendAsync(HttpRequest.newBuilder(URI.create(tether.url("/"))).build(),
-          HttpResponse.BodyHandlers.ofString()));
-      if (i % 4 == 3) {
-        inFlight.get(i).join(); // keep a steady trickle rather than one burst
-      }
+    // four clients in closed loops: one stuck on slow leaves the other three to find fast less loaded
+    List<CompletableFuture<Void>> clients = new ArrayList<>();
+    for (int c = 0; c < 4; c++) {
+      clients.add(CompletableFuture.runAsync(() -> {
+        for (int i = 0; i < 30; i++) {
+          assertThat(tether.get("/").statusCode()).isEqualTo(200);
+        }
+      }));
     }
-    inFlight.forEach(f -> assertThat(f.join().statusCode()).isEqualTo(200));
-    assertThat(fast.served().get()).isGreaterThan(2 * slow.served().get());
+    clients.forEach(CompletableFuture::join);
+    assertThat(fast.served().get()).isGreaterThan(3 * slow.served().get());
   }
 
   @Test

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Tether next to nginx, HAProxy and Caddy in one interleaved run of ../shared/bench/compare.sh.
+# One event loop pinned to one core (-XX:ActiveProcessorCount=1, workers: 1), cookie stickiness on.
+# Results go to bench/results/<date>-<time>/ (summary.md, results.csv). Extra settings pass through to
+# compare.sh, e.g. ROUNDS=3 DURATION=8 CONNS="50 500" BODIES="small 16k" bench/run.sh
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+compare=${COMPARE:-$root/../shared/bench/compare.sh}
+
+missing=()
+for tool in nginx haproxy caddy wrk mpstat taskset; do
+  command -v "$tool" >/dev/null || missing+=("$tool")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  apt-get update -q && apt-get install -y -q nginx haproxy caddy wrk sysstat util-linux
+fi
+
+(cd "$root" && mvn -B -q package -DskipTests)
+
+conf=$(mktemp -d /tmp/bench-tether.XXXX)
+cat > "$conf/tether.yaml" <<YAML
+listen: [{address: 127.0.0.1, port: 18080}]
+admin: {enabled: false}
+workers: 1
+access_log: {enabled: false}
+upstreams:
+  app:
+    balance: round_robin
+    pool_size: 1024
+    servers:
+      - {name: b1, address: "127.0.0.1:18001"}
+      - {name: b2, address: "127.0.0.1:18002"}
+    sticky: {mode: ${STICKY_MODE:-cookie}, cookie: SRV, secret: bench-secret}
+YAML
+
+export OUT_DIR=${OUT_DIR:-$root/bench/results/$(date +%Y%m%d-%H%M)}
+export PROXIES=${PROXIES:-"direct nginx-ka1024 haproxy vertx-epoll-j17"}
+export EXTRA_PROXY_NAME=tether EXTRA_PROXY_PORT=18080
+export EXTRA_PROXY_CMD="java -XX:ActiveProcessorCount=1 -Xmx256m -jar $root/target/tether.jar run --config $conf/tether.yaml"
+mkdir -p "$OUT_DIR"
+exec "$compare"
