@@ -61,6 +61,10 @@ public final class Tether {
       LOG.info("upstream {}: {} {}, sticky {}", u.name(), u.balance().name().toLowerCase(),
           u.servers().stream().map(s -> s.name() + "=" + s.address() + (s.backup() ? " (backup)" : "")).toList(),
           u.sticky().mode().name().toLowerCase());
+      if (u.sticky().mode() == tether.config.StickyConfig.Mode.COOKIE && u.sticky().secretGenerated()) {
+        LOG.warn("upstream {}: no sticky secret configured (sticky.secret or TETHER_STICKY_SECRET): a random one was"
+            + " generated, so sticky cookies will not survive a restart or work across instances", u.name());
+      }
     }
   }
 

@@ -1,6 +1,8 @@
 package tether.cli;
 
 import tether.config.ServerConfig;
+import tether.config.StickyConfig;
+import tether.config.Units;
 import tether.config.TetherConfig;
 import tether.config.UpstreamConfig;
 
@@ -18,9 +20,42 @@ final class ConfigSummary {
           .append(", max_attempts ").append(u.maxAttempts()).append('\n');
       for (ServerConfig s : u.servers()) {
         out.append("  server ").append(s.name()).append(' ').append(s.address()).append(" weight ")
-            .append(s.weight()).append(s.backup() ? " backup" : "").append('\n');
+            .append(s.weight()).append(s.backup() ? " backup" : "")
+            .append(u.sticky().mode() == StickyConfig.Mode.ROUTE ? " route " + s.route() : "").append('\n');
       }
+      out.append("  sticky: ").append(sticky(u.sticky())).append('\n');
+      out.append("  failover: a pinned server that is down, ejected or disabled -> re-pinned at once, new pin"
+          + " sent in the same response\n");
+      out.append("            connect refused/timed out -> next server, any method and body size (body held"
+          + " until connected)\n");
+      out.append("            failure after sending -> retried only for GET, HEAD, PUT, DELETE, OPTIONS, TRACE with"
+          + " a body of at most ").append(u.retryBuffer()).append(" bytes; POST/PATCH never twice\n");
+      out.append("            never once the response started (client connection closed); at most ")
+          .append(u.maxAttempts()).append(" servers per request\n");
     }
     return out.toString();
+  }
+
+  private static String sticky(StickyConfig s) {
+    return switch (s.mode()) {
+      case NONE -> "none";
+      case COOKIE -> "cookie " + s.cookie() + " (HMAC-signed, " + s.secrets().size() + " key(s)"
+          + (s.secretGenerated() ? " GENERATED AT START: cookies die with this process" : "")
+          + ", max_idle " + (s.maxIdle() == null ? "off" : Units.format(s.maxIdle()))
+          + ", max_life " + (s.maxLife() == null ? "off" : Units.format(s.maxLife()))
+          + "; Path=/; HttpOnly; SameSite=" + s.sameSite() + "; Secure " + switch (s.secure()) {
+            case AUTO -> "on https";
+            case ALWAYS -> "always";
+            case NEVER -> "never";
+          } + (s.domain() == null ? "" : "; Domain=" + s.domain())
+          + (s.maxAge() == null ? "" : "; Max-Age=" + s.maxAge().toSeconds()) + ")";
+      case ROUTE -> "route from cookie " + s.cookie() + ", ;" + s.pathParam() + "= or ?" + s.queryParam()
+          + "= (separator \"" + s.separator() + "\"); moves remembered " + Units.format(s.ttl());
+      case LEARN -> "learn " + s.cookie() + " from Set-Cookie (max " + s.maxEntries() + " entries, idle ttl "
+          + Units.format(s.ttl()) + ")";
+      case HASH -> "consistent hash of " + (s.hashKey() == StickyConfig.HashKey.IP ? "client ip"
+          : s.hashKey().name().toLowerCase() + " " + s.hashKeyName()) + "; new keys remembered "
+          + Units.format(s.learnWindow()) + " (sliding)";
+    };
   }
 }

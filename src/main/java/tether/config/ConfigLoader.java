@@ -138,8 +138,16 @@ public final class ConfigLoader {
       a.done();
       return c;
     }).orElse(new AccessLogConfig(true, AccessLogConfig.Format.TEXT));
+    List<String> trusted = root.stringList("trusted_proxies");
+    TrustedProxies trustedProxies = TrustedProxies.NONE;
+    try {
+      trustedProxies = new TrustedProxies(trusted);
+    } catch (IllegalArgumentException e) {
+      root.error("trusted_proxies", e.getMessage());
+    }
     root.done();
-    return new TetherConfig(fileName, listen, admin, upstreams, routes, timeouts, limits, workers, accessLog);
+    return new TetherConfig(fileName, listen, admin, upstreams, routes, timeouts, limits, workers, accessLog,
+        trustedProxies);
   }
 
   private AdminConfig admin(YamlMap a) {

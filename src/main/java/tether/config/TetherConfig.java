@@ -13,7 +13,8 @@ public record TetherConfig(
     TimeoutsConfig timeouts,
     LimitsConfig limits,
     int workers,
-    AccessLogConfig accessLog) {
+    AccessLogConfig accessLog,
+    TrustedProxies trustedProxies) {
 
   public TetherConfig {
     listen = List.copyOf(listen);

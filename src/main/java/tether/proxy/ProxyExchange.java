@@ -2,6 +2,7 @@ package tether.proxy;
 
 import io.vertx.core.AsyncResult;
 import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpHeaders;
@@ -35,6 +36,9 @@ final class ProxyExchange {
   private Attempts attempts;
   private boolean hasBody;
   private boolean chunked;
+  private Buffer heldBody;
+  private boolean https;
+  private boolean trusted;
   private Backend current;
   private boolean attemptOpen;
   private long attemptStartNanos;
@@ -64,13 +68,28 @@ final class ProxyExchange {
       fail(413, "request body larger than " + snapshot.config().limits().maxBodyBytes() + " bytes");
       return;
     }
-    if (hasBody) {
-      req.pause();
-    }
+    trusted = snapshot.config().trustedProxies().trusts(req.remoteAddress().hostAddress());
+    https = req.isSSL() || (trusted && "https".equalsIgnoreCase(req.getHeader("X-Forwarded-Proto")));
     req.response().closeHandler(v -> clientGone());
     sticky = snapshot.sticky().get(upstream.name());
     pin = sticky.resolve(req, upstream);
     attempts = new Attempts(upstream.config().maxAttempts());
+    long length = contentLength == null ? -1 : parseLength(contentLength);
+    if (hasBody && !chunked && length <= upstream.config().retryBuffer() && RetryPolicy.isIdempotent(req.method())) {
+      // small body of an idempotent request: hold it whole so a failed attempt can be replayed elsewhere
+      req.body().onComplete(ar -> {
+        if (ar.succeeded()) {
+          heldBody = ar.result();
+          nextAttempt(null);
+        } else {
+          clientGone();
+        }
+      });
+      return;
+    }
+    if (hasBody) {
+      req.pause(); // until a connection is up: a connect failure can then move any request elsewhere
+    }
     nextAttempt(null);
   }
 
@@ -107,7 +126,8 @@ final class ProxyExchange {
     } else if (pin.invalid() != null && stickyOutcome == null) {
       repin(pin.invalid());
     }
-    Backend chosen = upstream.pick(balancingHash(), attempts);
+    Backend chosen = pin.hash() != 0 ? upstream.pickByHash(pin.hash(), attempts)
+        : upstream.pick(balancingHash(), attempts);
     if (chosen != null && stickyOutcome == null && sticky != StickySession.NONE) {
       stickyOutcome = "new";
       ctx.listener().newPin(upstream.name());
@@ -135,9 +155,6 @@ final class ProxyExchange {
   }
 
   private long balancingHash() {
-    if (pin.hash() != 0) {
-      return pin.hash();
-    }
     if (upstream.config().balance() == tether.config.Balance.IP_HASH) {
       return HashRing.hash(req.remoteAddress().hostAddress());
     }
@@ -165,7 +182,7 @@ final class ProxyExchange {
       if (backend == pin.target()) {
         repin("connect_failed");
       }
-      if (!attempts.exhausted()) {
+      if (RetryPolicy.mayRetry(false, req.method(), true, false, !attempts.exhausted())) {
         ctx.listener().retried(backend, "connect_failed");
         nextAttempt(ar.cause());
       } else {
@@ -187,7 +204,9 @@ final class ProxyExchange {
         upstreamFailedBeforeHead(r.cause());
       }
     });
-    if (hasBody) {
+    if (heldBody != null) {
+      out.end(heldBody);
+    } else if (hasBody) {
       req.pipe().endOnFailure(false).to(out).onFailure(err -> out.reset());
     } else {
       out.end();
@@ -202,7 +221,7 @@ final class ProxyExchange {
     MultiMap headers = out.headers();
     Headers.copyEndToEnd(req.headers(), headers);
     sticky.stripFromRequest(headers);
-    ForwardedHeaders.apply(req, headers);
+    ForwardedHeaders.apply(req, headers, trusted, https);
     if (chunked) {
       out.setChunked(true);
     }
@@ -226,7 +245,7 @@ final class ProxyExchange {
       resp.setStatusMessage(message);
     }
     Headers.copyEndToEnd(in.headers(), resp.headers());
-    sticky.onResponse(req, pin, backend, in.headers(), resp.headers());
+    sticky.onResponse(req, pin, backend, in.headers(), resp.headers(), https);
     if (upstream.config().debugHeader()) {
       resp.putHeader("X-Tether-Upstream", backend.name() + "; sticky=" + (stickyOutcome == null ? "none"
           : stickyOutcome));
@@ -249,8 +268,21 @@ final class ProxyExchange {
   }
 
   private void upstreamFailedBeforeHead(Throwable cause) {
-    ctx.listener().backendFailed(current, cause instanceof TimeoutException ? "timeout" : "reset");
-    failFrom(cause);
+    String reason = cause instanceof TimeoutException ? "timeout" : "reset";
+    Backend failed = current;
+    ctx.listener().backendFailed(failed, reason);
+    boolean replayable = !hasBody || heldBody != null;
+    if (!finished && RetryPolicy.mayRetry(true, req.method(), replayable, req.response().headWritten(),
+        !attempts.exhausted())) {
+      endAttempt(true);
+      if (failed == pin.target()) {
+        repin(reason);
+      }
+      ctx.listener().retried(failed, reason);
+      nextAttempt(cause);
+    } else {
+      failFrom(cause);
+    }
   }
 
   private void failFrom(Throwable cause) {

@@ -19,6 +19,7 @@ public final class ProxyServer {
   private final Vertx vertx;
   private final UpstreamRegistry registry;
   private final ProxyListener listener;
+  private final StickySessions sticky = new StickySessions();
   private final AtomicReference<ProxySnapshot> snapshot = new AtomicReference<>();
   private final List<ProxyVerticle> instances = new CopyOnWriteArrayList<>();
   private String deploymentId;
@@ -43,7 +44,7 @@ public final class ProxyServer {
 
   /** Builds the snapshot for {@code config} and publishes it with one atomic swap. */
   public void apply(TetherConfig config) {
-    snapshot.set(ProxySnapshot.of(config, registry.build(config), StickySessions::create));
+    snapshot.set(ProxySnapshot.of(config, registry.build(config), sticky::forUpstream));
   }
 
   public ProxySnapshot snapshot() {

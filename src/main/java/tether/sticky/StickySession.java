@@ -17,9 +17,10 @@ public interface StickySession {
   /**
    * @param upstreamHeaders the backend's response headers (read to learn session ids)
    * @param responseHeaders what the client will get (where a cookie is set)
+   * @param https           the client reached us over TLS, directly or through a trusted proxy
    */
   void onResponse(HttpServerRequest request, Pin pin, Backend servedBy, MultiMap upstreamHeaders,
-                  MultiMap responseHeaders);
+                  MultiMap responseHeaders, boolean https);
 
   /** Removes what is Tether's own from the request forwarded to the backend (its cookie). */
   default void stripFromRequest(MultiMap forwardedHeaders) {}
@@ -32,6 +33,6 @@ public interface StickySession {
 
     @Override
     public void onResponse(HttpServerRequest request, Pin pin, Backend servedBy, MultiMap upstreamHeaders,
-                           MultiMap responseHeaders) {}
+                           MultiMap responseHeaders, boolean https) {}
   };
 }

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import tether.config.UpstreamConfig;
 import tether.upstream.balancing.BalancingPolicy;
+import tether.upstream.balancing.HashRing;
 import tether.upstream.balancing.Selector;
 
 /** An immutable view of one upstream: its backends and selectors. Rebuilt on reload; the states carry over. */
@@ -18,6 +19,8 @@ public final class Upstream {
   private final Map<String, Backend> byRoute = new HashMap<>();
   private final Selector primaries;
   private final Selector backups;
+  private final HashRing ring;
+  private final HashRing backupRing;
   private final long slowStartNanos;
 
   Upstream(UpstreamConfig config, Map<String, BackendState> states) {
@@ -38,6 +41,8 @@ public final class Upstream {
     this.primaries = policy.newSelector(primary);
     this.backups = backup.isEmpty() ? null : policy.newSelector(backup);
     this.slowStartNanos = config.slowStart().toNanos();
+    this.ring = new HashRing(primary);
+    this.backupRing = new HashRing(backup);
   }
 
   public String name() {
@@ -78,6 +83,19 @@ public final class Upstream {
       chosen = backups.select(hash, b -> !tried.contains(b) && b.state().acceptsNewUsers(now));
     }
     return chosen;
+  }
+
+  /** The primary server a key hashes to, whatever its state (consistent hashing). */
+  public Backend ringOwner(long hash) {
+    return ring.select(hash, b -> true);
+  }
+
+  /** Like {@link #pick} but by consistent hashing: refused servers are skipped clockwise on the ring. */
+  public Backend pickByHash(long hash, Attempts tried) {
+    long now = System.nanoTime();
+    Selector.Filter filter = b -> !tried.contains(b) && b.state().acceptsNewUsers(now);
+    Backend chosen = ring.select(hash, filter);
+    return chosen != null ? chosen : backupRing.select(hash, filter);
   }
 
   /** During slow start a server is accepted with a probability that grows linearly from 0 to 1. */

@@ -1,0 +1,110 @@
+package tether.sticky;
+
+import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import java.util.List;
+import tether.config.StickyConfig;
+import tether.upstream.Backend;
+import tether.upstream.Upstream;
+
+/**
+ * Mode {@code cookie}: Tether's own signed cookie names the server. Checked for signature, {@code max_life} and
+ * {@code max_idle} on wall-clock seconds; re-issued for the server that actually served whenever that differs
+ * from the pin, and refreshed while the user keeps coming (so max_idle slides). Never forwarded to the backend.
+ */
+final class CookieSticky implements StickySession {
+
+  private final StickyConfig config;
+  private final SignedCookie signer;
+  private final long maxIdle;
+  private final long maxLife;
+  private final long refreshAfter;
+  private final String attributes;
+
+  CookieSticky(StickyConfig config) {
+    this.config = config;
+    this.signer = new SignedCookie(config.secrets());
+    this.maxIdle = config.maxIdle() == null ? 0 : config.maxIdle().toSeconds();
+    this.maxLife = config.maxLife() == null ? 0 : config.maxLife().toSeconds();
+    this.refreshAfter = maxIdle > 0 ? Math.max(1, maxIdle / 4) : 0;
+    StringBuilder attrs = new StringBuilder("; Path=/; HttpOnly");
+    if (config.domain() != null) {
+      attrs.append("; Domain=").append(config.domain());
+    }
+    if (config.maxAge() != null) {
+      attrs.append("; Max-Age=").append(config.maxAge().toSeconds());
+    }
+    this.attributes = attrs.toString();
+  }
+
+  @Override
+  public Pin resolve(HttpServerRequest request, Upstream upstream) {
+    List<String> values = Cookies.values(request.headers(), config.cookie());
+    if (values.isEmpty()) {
+      return Pin.NONE;
+    }
+    String firstProblem = null;
+    long now = System.currentTimeMillis() / 1000;
+    for (String value : values) { // a duplicated cookie: the first valid one wins
+      try {
+        SignedCookie.Value v = signer.decode(value);
+        if ((maxLife > 0 && now - v.issuedAt() > maxLife) || (maxIdle > 0 && now - v.lastSeen() > maxIdle)) {
+          throw new SignedCookie.Invalid("expired");
+        }
+        Backend target = upstream.byName(v.server());
+        if (target == null) {
+          throw new SignedCookie.Invalid("unknown_server");
+        }
+        return new CookiePin(target, v.issuedAt(), v.lastSeen());
+      } catch (SignedCookie.Invalid e) {
+        firstProblem = firstProblem == null ? e.getMessage() : firstProblem;
+      }
+    }
+    return Pin.invalid(firstProblem);
+  }
+
+  @Override
+  public void onResponse(HttpServerRequest request, Pin pin, Backend servedBy, MultiMap upstreamHeaders,
+                         MultiMap responseHeaders, boolean https) {
+    long now = System.currentTimeMillis() / 1000;
+    long issuedAt = now;
+    if (pin instanceof CookiePin c && pin.target() == servedBy) {
+      if (refreshAfter == 0 || now - c.lastSeen < refreshAfter) {
+        return; // still fresh: no Set-Cookie on every response
+      }
+      issuedAt = c.issuedAt;
+    }
+    responseHeaders.add(HttpHeaders.SET_COOKIE, config.cookie() + "=" + signer.encode(servedBy.name(), issuedAt, now)
+        + attributes + securityAttributes(https));
+  }
+
+  private String securityAttributes(boolean https) {
+    boolean secure = switch (config.secure()) {
+      case ALWAYS -> true;
+      case NEVER -> false;
+      case AUTO -> https;
+    };
+    if (!secure) {
+      return "; SameSite=" + (config.sameSite().equals("None") ? "Lax" : config.sameSite());
+    }
+    return "; Secure; SameSite=" + config.sameSite();
+  }
+
+  @Override
+  public void stripFromRequest(MultiMap forwardedHeaders) {
+    Cookies.strip(forwardedHeaders, config.cookie());
+  }
+
+  /** A valid cookie's pin, with its times for the refresh decision. */
+  private static final class CookiePin extends Pin {
+    final long issuedAt;
+    final long lastSeen;
+
+    CookiePin(Backend target, long issuedAt, long lastSeen) {
+      super(target, null, 0);
+      this.issuedAt = issuedAt;
+      this.lastSeen = lastSeen;
+    }
+  }
+}

@@ -1,0 +1,103 @@
+package tether.sticky;
+
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * Tether's opaque cookie value: {@code server.issuedAt.lastSeen.keyId.mac}, server base64url-encoded, times in
+ * epoch seconds (base 36), mac = HMAC-SHA256 (first 16 bytes) over the rest. Signed with the first key, accepted
+ * with any configured key (rotation); the key id is a fingerprint, so reordering keys breaks nothing. Stateless:
+ * every instance with the same keys accepts every other's cookies.
+ */
+final class SignedCookie {
+
+  /** A verified cookie. */
+  record Value(String server, long issuedAt, long lastSeen) {}
+
+  /** Why a cookie was refused: the re-pin reason. */
+  static final class Invalid extends Exception {
+    Invalid(String reason) {
+      super(reason, null, false, false);
+    }
+  }
+
+  private static final int MAX_LENGTH = 256;
+  private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
+  private static final Base64.Decoder B64D = Base64.getUrlDecoder();
+
+  private final String signingKeyId;
+  private final Map<String, byte[]> keys = new HashMap<>();
+  private final ThreadLocal<Map<String, Mac>> macs = ThreadLocal.withInitial(HashMap::new);
+
+  SignedCookie(List<String> secrets) {
+    String first = null;
+    for (String secret : secrets) {
+      byte[] key = secret.getBytes(StandardCharsets.UTF_8);
+      String id = keyId(key);
+      keys.putIfAbsent(id, key);
+      if (first == null) {
+        first = id;
+      }
+    }
+    signingKeyId = first;
+  }
+
+  String encode(String server, long issuedAt, long lastSeen) {
+    String body = B64.encodeToString(server.getBytes(StandardCharsets.UTF_8)) + "." + Long.toString(issuedAt, 36)
+        + "." + Long.toString(lastSeen, 36) + "." + signingKeyId;
+    return body + "." + mac(signingKeyId, body);
+  }
+
+  Value decode(String value) throws Invalid {
+    if (value.length() > MAX_LENGTH) {
+      throw new Invalid("bad_signature");
+    }
+    int lastDot = value.lastIndexOf('.');
+    String[] parts = value.split("\\.", -1);
+    if (parts.length != 5 || lastDot < 0) {
+      throw new Invalid("bad_signature");
+    }
+    String body = value.substring(0, lastDot);
+    if (!keys.containsKey(parts[3])
+        || !MessageDigest.isEqual(mac(parts[3], body).getBytes(StandardCharsets.US_ASCII),
+            parts[4].getBytes(StandardCharsets.US_ASCII))) {
+      throw new Invalid("bad_signature");
+    }
+    try {
+      return new Value(new String(B64D.decode(parts[0]), StandardCharsets.UTF_8), Long.parseLong(parts[1], 36),
+          Long.parseLong(parts[2], 36));
+    } catch (IllegalArgumentException e) {
+      throw new Invalid("bad_signature");
+    }
+  }
+
+  private String mac(String keyId, String body) {
+    Mac mac = macs.get().computeIfAbsent(keyId, id -> {
+      try {
+        Mac m = Mac.getInstance("HmacSHA256");
+        m.init(new SecretKeySpec(keys.get(id), "HmacSHA256"));
+        return m;
+      } catch (GeneralSecurityException e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    byte[] full = mac.doFinal(body.getBytes(StandardCharsets.UTF_8));
+    return B64.encodeToString(java.util.Arrays.copyOf(full, 16));
+  }
+
+  private static String keyId(byte[] key) {
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(key);
+      return B64.encodeToString(java.util.Arrays.copyOf(digest, 3));
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
