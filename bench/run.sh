@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Tether next to nginx, HAProxy and Caddy in one interleaved run of ../shared/bench/compare.sh.
+# Tether next to nginx, HAProxy and the Vert.x baseline in one interleaved run of ../shared/bench/compare.sh.
 # One event loop pinned to one core (-XX:ActiveProcessorCount=1, workers: 1), cookie stickiness on.
 # Results go to bench/results/<date>-<time>/ (summary.md, results.csv). Extra settings pass through to
 # compare.sh, e.g. ROUNDS=3 DURATION=8 CONNS="50 500" BODIES="small 16k" bench/run.sh
@@ -9,12 +9,12 @@ root=$(cd "$here/.." && pwd)
 compare=${COMPARE:-$root/../shared/bench/compare.sh}
 
 missing=()
-for tool in nginx haproxy caddy wrk mpstat taskset; do
+for tool in nginx haproxy wrk mpstat pidstat taskset; do
   command -v "$tool" >/dev/null || missing+=("$tool")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-  echo "installing: ${missing[*]}"
-  apt-get update -q && apt-get install -y -q nginx haproxy caddy wrk sysstat util-linux
+  echo "installing: ${missing[*]}"  # caddy is left out: not in the default apt sources, not in the default PROXIES
+  apt-get update -q && apt-get install -y -q nginx haproxy wrk sysstat util-linux
 fi
 
 (cd "$root" && mvn -B -q package -DskipTests)
@@ -37,6 +37,15 @@ YAML
 
 export OUT_DIR=${OUT_DIR:-$root/bench/results/$(date +%Y%m%d-%H%M)}
 export PROXIES=${PROXIES:-"direct nginx-ka1024 haproxy vertx-epoll-j17"}
+# compare.sh would build vertx-baseline inside ../shared/bench, which is read-only: build a copy under /tmp.
+if [[ " $PROXIES " == *" vertx-"* && -z ${VERTX_JAR:-} ]]; then
+  vertx_dir=/tmp/bench-vertx-baseline
+  if [ ! -f "$vertx_dir/target/vertx-baseline.jar" ]; then
+    rm -rf "$vertx_dir" && cp -r "$(dirname "$compare")/vertx-baseline" "$vertx_dir"
+    (cd "$vertx_dir" && mvn -q -B package)
+  fi
+  export VERTX_JAR=$vertx_dir/target/vertx-baseline.jar
+fi
 export EXTRA_PROXY_NAME=tether EXTRA_PROXY_PORT=18080
 export EXTRA_PROXY_CMD="java -XX:ActiveProcessorCount=1 -Xmx256m -jar $root/target/tether.jar run --config $conf/tether.yaml"
 mkdir -p "$OUT_DIR"
