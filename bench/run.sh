@@ -9,12 +9,12 @@ root=$(cd "$here/.." && pwd)
 compare=${COMPARE:-$root/../shared/bench/compare.sh}
 
 missing=()
-for tool in nginx haproxy wrk mpstat pidstat taskset; do
+for tool in nginx haproxy caddy wrk mpstat pidstat taskset; do
   command -v "$tool" >/dev/null || missing+=("$tool")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-  echo "installing: ${missing[*]}"  # caddy is left out: not in the default apt sources, not in the default PROXIES
-  apt-get update -q && apt-get install -y -q nginx haproxy wrk sysstat util-linux
+  echo "installing: ${missing[*]}"
+  apt-get update -q && apt-get install -y -q nginx haproxy caddy wrk sysstat util-linux
 fi
 
 (cd "$root" && mvn -B -q package -DskipTests)
