@@ -10,6 +10,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tether.config.TetherConfig;
 import tether.config.UpstreamConfig;
+import tether.health.ActiveHealthChecker;
+import tether.health.HealthListener;
+import tether.health.PassiveHealthObserver;
 import tether.proxy.AccessLog;
 import tether.proxy.ProxyListener;
 import tether.proxy.ProxyServer;
@@ -23,6 +26,7 @@ public final class Tether {
   private final Vertx vertx;
   private final UpstreamRegistry registry = new UpstreamRegistry();
   private final ProxyServer proxy;
+  private final ActiveHealthChecker health;
   private volatile TetherConfig config;
 
   private Tether(TetherConfig config, List<ProxyListener> extraListeners) {
@@ -32,7 +36,9 @@ public final class Tether {
         .with(new VertxOptions().setEventLoopPoolSize(config.workers()))
         .withTransport(transport)
         .build();
+    this.health = new ActiveHealthChecker(vertx, HealthListener.NONE);
     List<ProxyListener> listeners = new ArrayList<>(extraListeners);
+    listeners.add(new PassiveHealthObserver(vertx, HealthListener.NONE));
     if (config.accessLog().enabled()) {
       listeners.add(new AccessLog(config.accessLog()));
     }
@@ -46,6 +52,7 @@ public final class Tether {
   public static Future<Tether> start(TetherConfig config, List<ProxyListener> listeners) {
     Tether tether = new Tether(config, listeners);
     return tether.proxy.start(config).map(v -> {
+      tether.health.apply(tether.proxy.snapshot().upstreams());
       tether.logStarted();
       return tether;
     }).recover(err -> tether.vertx.close().transform(x -> Future.failedFuture(err)));
@@ -87,6 +94,7 @@ public final class Tether {
 
   /** Closing Vert.x undeploys the verticles and closes the listeners. */
   public Future<Void> stop() {
+    health.stop();
     return vertx.close();
   }
 }

@@ -1,6 +1,7 @@
 package tether.upstream;
 
 import io.vertx.core.net.SocketAddress;
+import tether.config.PassiveHealthConfig;
 import tether.config.ServerConfig;
 
 /** One server of an upstream as the request path sees it: its config, address and (shared) runtime state. */
@@ -11,8 +12,10 @@ public final class Backend {
   private final int index;
   private final SocketAddress address;
   private final BackendState state;
+  private final PassiveHealthConfig passive;
 
-  Backend(String upstream, ServerConfig config, int index, BackendState state) {
+  Backend(String upstream, ServerConfig config, int index, PassiveHealthConfig passive, BackendState state) {
+    this.passive = passive;
     this.upstream = upstream;
     this.config = config;
     this.index = index;
@@ -43,6 +46,11 @@ public final class Backend {
 
   public int weight() {
     return config.weight();
+  }
+
+  /** The upstream's passive health policy, which applies to this server. */
+  public PassiveHealthConfig passive() {
+    return passive;
   }
 
   public BackendState state() {

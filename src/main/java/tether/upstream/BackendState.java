@@ -9,15 +9,21 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class BackendState {
 
-  private volatile boolean healthy = true;
+  private volatile boolean healthy;
   private volatile long ejectedUntilNanos;
   private volatile long availableSinceNanos = System.nanoTime() - Long.MAX_VALUE / 4;
   private volatile AdminState adminState = AdminState.ACTIVE;
   private volatile long drainDeadlineNanos;
   private volatile String lastTransition = "";
+  private volatile String lastCheck = "";
+  private volatile long lastCheckMillis;
   private final AtomicInteger inFlight = new AtomicInteger();
   private final LongAdder requests = new LongAdder();
   private final LongAdder failures = new LongAdder();
+
+  public BackendState(boolean startDown) {
+    this.healthy = !startDown;
+  }
 
   /** Healthy (active checks), not ejected (passive checks) and not disabled. */
   public boolean available(long nowNanos) {
@@ -77,6 +83,24 @@ public final class BackendState {
 
   public void lastTransition(String reason) {
     lastTransition = reason;
+  }
+
+  /** The last active check: its outcome in words and when (epoch ms, 0 = never). */
+  public void lastCheck(String result, long epochMillis) {
+    lastCheck = result;
+    lastCheckMillis = epochMillis;
+  }
+
+  public String lastCheck() {
+    return lastCheck;
+  }
+
+  public long lastCheckMillis() {
+    return lastCheckMillis;
+  }
+
+  public long ejectedUntilNanos() {
+    return ejectedUntilNanos;
   }
 
   public int inFlight() {

@@ -30,7 +30,9 @@ public final class Upstream {
     List<Backend> backup = new ArrayList<>();
     for (int i = 0; i < config.servers().size(); i++) {
       var server = config.servers().get(i);
-      Backend b = new Backend(config.name(), server, i, states.computeIfAbsent(server.name(), n -> new BackendState()));
+      boolean startDown = config.health() != null && config.health().startDown();
+      Backend b = new Backend(config.name(), server, i, config.passive(),
+          states.computeIfAbsent(server.name(), n -> new BackendState(startDown)));
       all.add(b);
       byName.put(server.name(), b);
       byRoute.putIfAbsent(server.route(), b);

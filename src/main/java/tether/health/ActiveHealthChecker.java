@@ -1,0 +1,139 @@
+package tether.health;
+
+import io.vertx.core.AsyncResult;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import java.net.ConnectException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tether.config.HealthConfig;
+import tether.upstream.Backend;
+import tether.upstream.Upstream;
+
+/**
+ * Probes every server of every upstream that has {@code health:}, each on its own jittered timer, with a Web
+ * Client that keeps no cookies (checks never touch sessions). {@link #apply} replaces all probes after a reload;
+ * the up/down state itself lives in each server's BackendState and survives.
+ */
+public final class ActiveHealthChecker {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ActiveHealthChecker.class);
+
+  private final Vertx vertx;
+  private final WebClient client;
+  private final HealthListener listener;
+  private volatile List<Probe> probes = List.of();
+
+  public ActiveHealthChecker(Vertx vertx, HealthListener listener) {
+    this.vertx = vertx;
+    this.listener = listener;
+    this.client = WebClient.create(vertx, new WebClientOptions().setKeepAlive(false).setUserAgent("tether-health")
+        .setFollowRedirects(false));
+  }
+
+  public synchronized void apply(Map<String, Upstream> upstreams) {
+    probes.forEach(p -> p.stopped = true);
+    List<Probe> next = new ArrayList<>();
+    for (Upstream u : upstreams.values()) {
+      HealthConfig health = u.config().health();
+      if (health != null) {
+        for (Backend b : u.backends()) {
+          Probe p = new Probe(b, health);
+          next.add(p);
+          p.schedule(Jitter.firstDelayMillis(health.interval().toMillis(), ThreadLocalRandom.current()));
+        }
+      }
+    }
+    probes = List.copyOf(next);
+  }
+
+  public synchronized void stop() {
+    probes.forEach(p -> p.stopped = true);
+    probes = List.of();
+  }
+
+  private final class Probe {
+    final Backend backend;
+    final HealthConfig health;
+    final RiseFall riseFall;
+    volatile boolean stopped;
+
+    Probe(Backend backend, HealthConfig health) {
+      this.backend = backend;
+      this.health = health;
+      this.riseFall = new RiseFall(health.rise(), health.fall());
+    }
+
+    void schedule(long delayMillis) {
+      if (!stopped) {
+        vertx.setTimer(delayMillis, t -> run());
+      }
+    }
+
+    void run() {
+      if (stopped) {
+        return;
+      }
+      int port = health.port() > 0 ? health.port() : backend.config().port();
+      var request = client.request(HttpMethod.valueOf(health.method()), port, backend.config().host(), health.path())
+          .timeout(health.timeout().toMillis())
+          .connectTimeout(health.timeout().toMillis());
+      if (health.host() != null) {
+        request.virtualHost(health.host());
+      }
+      request.send().onComplete(this::evaluate);
+    }
+
+    void evaluate(AsyncResult<HttpResponse<Buffer>> ar) {
+      if (stopped) {
+        return;
+      }
+      String failure = failure(ar);
+      boolean ok = failure == null;
+      var state = backend.state();
+      state.lastCheck(ok ? "ok " + ar.result().statusCode() : failure, System.currentTimeMillis());
+      listener.probed(backend, ok);
+      boolean wasUp = state.healthy();
+      boolean up = riseFall.observe(wasUp, ok);
+      if (up != wasUp) {
+        String reason = up ? riseFall.successes() + " consecutive successes"
+            : riseFall.failures() + " consecutive failures, last: " + failure;
+        state.healthy(up, System.nanoTime());
+        state.lastTransition((up ? "up: " : "down: ") + reason);
+        LOG.info("{}/{} {}: {}", backend.upstream(), backend.name(), up ? "up" : "down", reason);
+        listener.transition(backend, up, reason);
+      }
+      schedule(Jitter.nextDelayMillis(health.interval().toMillis(), ThreadLocalRandom.current()));
+    }
+
+    private String failure(AsyncResult<HttpResponse<Buffer>> ar) {
+      if (ar.failed()) {
+        Throwable e = ar.cause();
+        if (e instanceof TimeoutException) {
+          return "timeout after " + health.timeout().toMillis() + "ms";
+        }
+        return e instanceof ConnectException ? "connect refused" : String.valueOf(e.getMessage());
+      }
+      int status = ar.result().statusCode();
+      if (status < health.expectStatusMin() || status > health.expectStatusMax()) {
+        return "status " + status;
+      }
+      if (health.expectBody() != null) {
+        Buffer body = ar.result().body();
+        if (body == null || !body.toString().contains(health.expectBody())) {
+          return "body lacks \"" + health.expectBody() + "\"";
+        }
+      }
+      return null;
+    }
+  }
+}

@@ -1,0 +1,181 @@
+package tether.health;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.any;
+import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.ok;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
+import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.http.Fault;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import tether.testing.Backends;
+import tether.testing.TetherHarness;
+import tether.upstream.BackendState;
+
+/** Active and passive health on real sockets, with WireMock faults and Vert.x servers. */
+class HealthTest {
+
+  private final Backends backends = new Backends();
+  private final List<WireMockServer> wireMocks = new ArrayList<>();
+  private TetherHarness tether;
+
+  @AfterEach
+  void tearDown() {
+    if (tether != null) {
+      tether.close();
+    }
+    wireMocks.forEach(WireMockServer::stop);
+    backends.close();
+  }
+
+  private WireMockServer wireMock() {
+    WireMockServer w = new WireMockServer(options().dynamicPort().bindAddress("127.0.0.1"));
+    w.start();
+    wireMocks.add(w);
+    return w;
+  }
+
+  private BackendState state(String server) {
+    return tether.tether().proxy().snapshot().upstreams().get("app").byName(server).state();
+  }
+
+  private static String server(String name, int port, String extra) {
+    return "      - {name: " + name + ", address: \"127.0.0.1:" + port + "\"" + extra + "}\n";
+  }
+
+  @Test
+  void activeChecksTakeAServerDownAfterFallAndBackAfterRise() {
+    WireMockServer flaky = wireMock();
+    flaky.stubFor(any(anyUrl()).willReturn(ok("flaky")));
+    Backends.Backend steady = backends.start("steady", req -> req.response().end("steady"));
+    tether = TetherHarness.start("upstreams:\n  app:\n    servers:\n" + server("flaky", flaky.port(), "")
+        + server("steady", steady.port(), "")
+        + "    health: {path: /health, interval: 100ms, timeout: 300ms, rise: 2, fall: 2}\n");
+    await().atMost(Duration.ofSeconds(5)).until(() -> state("flaky").lastCheck().startsWith("ok"));
+    flaky.stubFor(get(urlEqualTo("/health")).willReturn(aResponse().withStatus(500)));
+    await().atMost(Duration.ofSeconds(5)).until(() -> !state("flaky").healthy());
+    assertThat(state("flaky").lastTransition()).isEqualTo("down: 2 consecutive failures, last: status 500");
+    for (int i = 0; i < 10; i++) {
+      assertThat(tether.get("/").body()).isEqualTo("steady");
+    }
+    flaky.stubFor(get(urlEqualTo("/health")).willReturn(ok("fine")));
+    await().atMost(Duration.ofSeconds(5)).until(() -> state("flaky").healthy());
+    assertThat(state("flaky").lastTransition()).isEqualTo("up: 2 consecutive successes");
+    // checks carry no cookies: they never create or touch sessions
+    assertThat(flaky.findAll(getRequestedFor(urlEqualTo("/health")))).allSatisfy(r ->
+        assertThat(r.containsHeader("Cookie")).isFalse());
+  }
+
+  @Test
+  void expectedStatusAndBodyAreChecked() {
+    WireMockServer w = wireMock();
+    w.stubFor(get(urlEqualTo("/ready")).willReturn(aResponse().withStatus(302).withBody("warming up")));
+    tether = TetherHarness.start("upstreams:\n  app:\n    servers:\n" + server("a", w.port(), "")
+        + "    health: {path: /ready, interval: 100ms, timeout: 300ms, rise: 1, fall: 1, expect_status: 200-399,"
+        + " expect_body: READY}\n");
+    await().atMost(Duration.ofSeconds(5)).until(() -> !state("a").healthy());
+    assertThat(state("a").lastCheck()).isEqualTo("body lacks \"READY\"");
+    w.stubFor(get(urlEqualTo("/ready")).willReturn(aResponse().withStatus(404).withBody("READY")));
+    await().atMost(Duration.ofSeconds(5)).until(() -> state("a").lastCheck().equals("status 404"));
+    w.stubFor(get(urlEqualTo("/ready")).willReturn(aResponse().withStatus(200).withBody("READY")));
+    await().atMost(Duration.ofSeconds(5)).until(() -> state("a").healthy());
+  }
+
+  @Test
+  void aServerThatAcceptsButNeverAnswersTimesOut() throws Exception {
+    try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      List<Socket> held = new ArrayList<>();
+      Thread acceptor = new Thread(() -> {
+        while (!silent.isClosed()) {
+          try {
+            held.add(silent.accept());
+          } catch (IOException e) {
+            return;
+          }
+        }
+      });
+      acceptor.setDaemon(true);
+      acceptor.start();
+      tether = TetherHarness.start("upstreams:\n  app:\n    servers:\n" + server("silent", silent.getLocalPort(), "")
+          + "    health: {path: /health, interval: 100ms, timeout: 200ms, rise: 1, fall: 1}\n");
+      await().atMost(Duration.ofSeconds(5)).until(() -> !state("silent").healthy());
+      assertThat(state("silent").lastCheck()).isEqualTo("timeout after 200ms");
+      long start = System.nanoTime();
+      assertThat(tether.get("/").statusCode()).isEqualTo(503);
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(1));
+    }
+  }
+
+  @Test
+  void passiveEjectionReadmitsAndDoublesOnRelapse() {
+    WireMockServer broken = wireMock();
+    broken.stubFor(any(anyUrl()).willReturn(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER)));
+    Backends.Backend good = backends.start("good", req -> req.response().end("good"));
+    tether = TetherHarness.start("upstreams:\n  app:\n    servers:\n" + server("broken", broken.port(), "")
+        + server("good", good.port(), "")
+        + "    passive: {max_fails: 2, fail_window: 10s, eject_for: 400ms, max_eject_for: 10s}\n");
+    await().atMost(Duration.ofSeconds(5)).until(() -> {
+      assertThat(tether.get("/").statusCode()).isEqualTo(200); // resets are retried on the good server
+      return state("broken").ejected(System.nanoTime());
+    });
+    long firstEjection = state("broken").ejectedUntilNanos() - System.nanoTime();
+    assertThat(firstEjection).isBetween(0L, Duration.ofMillis(400).toNanos());
+    for (int i = 0; i < 6; i++) {
+      assertThat(tether.get("/").body()).isEqualTo("good"); // no new requests while ejected
+    }
+    // it comes back, fails again at once: ejected for twice as long
+    await().atMost(Duration.ofSeconds(5)).until(() -> !state("broken").ejected(System.nanoTime()));
+    await().atMost(Duration.ofSeconds(5)).until(() -> {
+      tether.get("/");
+      return state("broken").ejected(System.nanoTime());
+    });
+    long second = state("broken").ejectedUntilNanos() - System.nanoTime();
+    assertThat(second).isGreaterThan(Duration.ofMillis(450).toNanos()).isLessThanOrEqualTo(Duration.ofMillis(800).toNanos());
+  }
+
+  @Test
+  void backupTakesOverWhenNoPrimaryIsUpAndHandsBack() {
+    WireMockServer primary = wireMock();
+    primary.stubFor(any(anyUrl()).willReturn(ok("primary")));
+    Backends.Backend spare = backends.start("spare", req -> req.response().end("spare"));
+    tether = TetherHarness.start("upstreams:\n  app:\n    servers:\n" + server("primary", primary.port(), "")
+        + server("spare", spare.port(), ", backup: true")
+        + "    health: {path: /health, interval: 100ms, timeout: 300ms, rise: 1, fall: 1}\n");
+    assertThat(tether.get("/").body()).isEqualTo("primary");
+    primary.stubFor(get(urlEqualTo("/health")).willReturn(aResponse().withStatus(503)));
+    await().atMost(Duration.ofSeconds(5)).until(() -> tether.get("/").body().equals("spare"));
+    primary.stubFor(get(urlEqualTo("/health")).willReturn(ok()));
+    await().atMost(Duration.ofSeconds(5)).until(() -> tether.get("/").body().equals("primary"));
+  }
+
+  @Test
+  void allDownAnswers503AtOnceAndServiceResumesWithoutRestart() {
+    WireMockServer w = wireMock();
+    w.stubFor(get(urlEqualTo("/health")).willReturn(aResponse().withStatus(500)));
+    w.stubFor(get(urlEqualTo("/")).willReturn(ok("back")));
+    tether = TetherHarness.start("upstreams:\n  app:\n    servers:\n" + server("only", w.port(), "")
+        + "    health: {path: /health, interval: 100ms, timeout: 300ms, rise: 1, fall: 1, start_down: true}\n");
+    long start = System.nanoTime();
+    HttpResponse<String> r = tether.get("/");
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(1));
+    assertThat(r.statusCode()).isEqualTo(503);
+    assertThat(r.headers().firstValue("retry-after")).isPresent();
+    w.stubFor(get(urlEqualTo("/health")).willReturn(ok()));
+    await().atMost(Duration.ofSeconds(5)).until(() -> tether.get("/").statusCode() == 200);
+  }
+}
