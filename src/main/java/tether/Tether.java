@@ -1,61 +1,91 @@
 package tether;
 
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.transport.Transport;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import tether.admin.AdminServer;
+import tether.config.ConfigException;
+import tether.config.ConfigSource;
+import tether.config.StickyConfig;
 import tether.config.TetherConfig;
 import tether.config.UpstreamConfig;
 import tether.health.ActiveHealthChecker;
-import tether.health.HealthListener;
 import tether.health.PassiveHealthObserver;
+import tether.metrics.PinnedUsers;
+import tether.metrics.TetherMetrics;
 import tether.proxy.AccessLog;
 import tether.proxy.ProxyListener;
 import tether.proxy.ProxyServer;
+import tether.proxy.ProxySnapshot;
 import tether.upstream.UpstreamRegistry;
 
-/** One running Tether: wiring only (config -> registry -> proxy, and the operator side). */
-public final class Tether {
+/** One running Tether: wiring only (config -> registry -> proxy, health, metrics, admin), reload and shutdown. */
+public final class Tether implements AdminServer.Operations {
 
   private static final Logger LOG = LoggerFactory.getLogger(Tether.class);
 
+  private final ConfigSource source;
   private final Vertx vertx;
-  private final UpstreamRegistry registry = new UpstreamRegistry();
   private final ProxyServer proxy;
   private final ActiveHealthChecker health;
+  private final TetherMetrics metrics = new TetherMetrics();
+  private final PinnedUsers pinned = new PinnedUsers();
+  private final AdminServer admin;
   private volatile TetherConfig config;
 
-  private Tether(TetherConfig config, List<ProxyListener> extraListeners) {
+  private Tether(ConfigSource source, TetherConfig config, List<ProxyListener> extraListeners) {
+    this.source = source;
     this.config = config;
     Transport transport = Transport.EPOLL.available() ? Transport.EPOLL : Transport.NIO;
     this.vertx = Vertx.builder()
         .with(new VertxOptions().setEventLoopPoolSize(config.workers()))
         .withTransport(transport)
         .build();
-    this.health = new ActiveHealthChecker(vertx, HealthListener.NONE);
+    this.health = new ActiveHealthChecker(vertx, metrics);
     List<ProxyListener> listeners = new ArrayList<>(extraListeners);
-    listeners.add(new PassiveHealthObserver(vertx, HealthListener.NONE));
+    listeners.add(new PassiveHealthObserver(vertx, metrics));
+    listeners.add(metrics);
+    listeners.add(pinned);
     if (config.accessLog().enabled()) {
       listeners.add(new AccessLog(config.accessLog()));
     }
-    this.proxy = new ProxyServer(vertx, registry, ProxyListener.all(listeners));
+    this.proxy = new ProxyServer(vertx, new UpstreamRegistry(), ProxyListener.all(listeners));
+    this.admin = config.admin().enabled() ? new AdminServer(vertx, config.admin(), this, metrics, pinned) : null;
   }
 
   public static Future<Tether> start(TetherConfig config) {
-    return start(config, List.of());
+    return start(() -> config, config, List.of());
   }
 
   public static Future<Tether> start(TetherConfig config, List<ProxyListener> listeners) {
-    Tether tether = new Tether(config, listeners);
-    return tether.proxy.start(config).map(v -> {
-      tether.health.apply(tether.proxy.snapshot().upstreams());
-      tether.logStarted();
-      return tether;
-    }).recover(err -> tether.vertx.close().transform(x -> Future.failedFuture(err)));
+    return start(() -> config, config, listeners);
+  }
+
+  /** Starts with {@code config}; {@code source} is read again on every reload. */
+  public static Future<Tether> start(ConfigSource source, TetherConfig config, List<ProxyListener> listeners) {
+    Tether tether = new Tether(source, config, listeners);
+    return tether.proxy.start(config)
+        .compose(v -> tether.admin == null ? Future.succeededFuture() : tether.admin.start())
+        .map(v -> {
+          tether.afterApply();
+          tether.logStarted();
+          return tether;
+        })
+        .recover(err -> tether.vertx.close().transform(x -> Future.failedFuture(err)));
+  }
+
+  private void afterApply() {
+    ProxySnapshot snapshot = proxy.snapshot();
+    metrics.register(snapshot, proxy::snapshot);
+    health.apply(snapshot.upstreams());
   }
 
   private void logStarted() {
@@ -64,15 +94,43 @@ public final class Tether {
       LOG.info("listening on http://{}:{} ({} workers)", config.listen().get(i).address(),
           i < ports.size() ? ports.get(i) : config.listen().get(i).port(), config.workers());
     }
+    if (admin != null) {
+      LOG.info("admin on http://{}:{}/ (status page, /status, /metrics)", config.admin().address(), admin.port());
+    }
     for (UpstreamConfig u : config.upstreams().values()) {
       LOG.info("upstream {}: {} {}, sticky {}", u.name(), u.balance().name().toLowerCase(),
           u.servers().stream().map(s -> s.name() + "=" + s.address() + (s.backup() ? " (backup)" : "")).toList(),
           u.sticky().mode().name().toLowerCase());
-      if (u.sticky().mode() == tether.config.StickyConfig.Mode.COOKIE && u.sticky().secretGenerated()) {
+      if (u.sticky().mode() == StickyConfig.Mode.COOKIE && u.sticky().secretGenerated()) {
         LOG.warn("upstream {}: no sticky secret configured (sticky.secret or TETHER_STICKY_SECRET): a random one was"
             + " generated, so sticky cookies will not survive a restart or work across instances", u.name());
       }
     }
+  }
+
+  /**
+   * Reads the configuration again (off the event loop) and swaps it in atomically; an invalid one changes nothing.
+   * Servers that still exist keep their health, counters and sticky state.
+   */
+  @Override
+  public Future<List<String>> reload() {
+    return vertx.executeBlocking(source::load, false).compose(next -> proxy.apply(next).map(v -> {
+      config = next;
+      afterApply();
+      metrics.reloaded(true);
+      LOG.info("configuration reloaded from {}", next.source());
+      return List.<String>of();
+    }), err -> {
+      metrics.reloaded(false);
+      List<String> errors = err instanceof ConfigException ce ? ce.errors() : List.of(String.valueOf(err.getMessage()));
+      LOG.error("reload refused, still running the previous configuration:\n  {}", String.join("\n  ", errors));
+      return Future.succeededFuture(errors);
+    });
+  }
+
+  @Override
+  public Supplier<ProxySnapshot> snapshot() {
+    return proxy::snapshot;
   }
 
   public TetherConfig config() {
@@ -87,12 +145,31 @@ public final class Tether {
     return proxy;
   }
 
+  public TetherMetrics metrics() {
+    return metrics;
+  }
+
   /** Actual proxy listen ports, in config order. */
   public List<Integer> ports() {
     return proxy.ports();
   }
 
-  /** Closing Vert.x undeploys the verticles and closes the listeners. */
+  /** The admin listener's actual port, or -1 when it is off. */
+  public int adminPort() {
+    return admin == null ? -1 : admin.port();
+  }
+
+  /** Graceful: stop accepting, let in-flight requests finish up to {@code shutdown_timeout}, then close. */
+  public Future<Void> shutdown() {
+    Duration grace = config.shutdownTimeout();
+    health.stop();
+    LOG.info("shutting down: finishing in-flight requests (up to {} ms)", grace.toMillis());
+    Promise<Void> done = Promise.promise(); // not bound to an event loop that the close below stops
+    proxy.shutdown(grace).onComplete(ar -> stop().onComplete(done));
+    return done.future();
+  }
+
+  /** Closing Vert.x undeploys the verticles and closes the listeners at once. */
   public Future<Void> stop() {
     health.stop();
     return vertx.close();

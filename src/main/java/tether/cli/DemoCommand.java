@@ -34,7 +34,8 @@ final class DemoCommand implements Callable<Integer> {
     new DemoBackends(backendsVertx, ports).startAll(8100).await();
     System.out.println("demo servers " + ports + ", control on http://127.0.0.1:8100/");
     System.out.println("try: curl -i -c /tmp/jar -b /tmp/jar http://127.0.0.1:8080/");
-    return RunCommand.serve(config);
+    ConfigLoader loader = new ConfigLoader();
+    return RunCommand.serve(() -> loader.parse("demo.yaml", yaml));
   }
 
   static String demoYaml() throws IOException {

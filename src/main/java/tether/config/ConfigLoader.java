@@ -145,9 +145,10 @@ public final class ConfigLoader {
     } catch (IllegalArgumentException e) {
       root.error("trusted_proxies", e.getMessage());
     }
+    Duration shutdownTimeout = root.duration("shutdown_timeout", Duration.ofSeconds(30));
     root.done();
     return new TetherConfig(fileName, listen, admin, upstreams, routes, timeouts, limits, workers, accessLog,
-        trustedProxies);
+        trustedProxies, shutdownTimeout);
   }
 
   private AdminConfig admin(YamlMap a) {

@@ -14,7 +14,8 @@ public record TetherConfig(
     LimitsConfig limits,
     int workers,
     AccessLogConfig accessLog,
-    TrustedProxies trustedProxies) {
+    TrustedProxies trustedProxies,
+    java.time.Duration shutdownTimeout) {
 
   public TetherConfig {
     listen = List.copyOf(listen);

@@ -119,7 +119,7 @@ final class ProxyExchange {
       String refusal = refusal(target, now);
       if (refusal == null) {
         stickyOutcome = "hit";
-        ctx.listener().stickyHit(upstream.name());
+        ctx.listener().stickyHit(target, pin.userKey());
         return target;
       }
       repin(refusal);

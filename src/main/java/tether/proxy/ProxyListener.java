@@ -10,7 +10,8 @@ public interface ProxyListener {
   /** The pinned server was not used; reason: down, connect_failed, disabled, drain_deadline, ... */
   default void repinned(String upstream, String reason) {}
 
-  default void stickyHit(String upstream) {}
+  /** A pinned user reached its server; {@code userKey} identifies the user's pin (null if unknown). */
+  default void stickyHit(Backend backend, String userKey) {}
 
   default void newPin(String upstream) {}
 
@@ -22,6 +23,12 @@ public interface ProxyListener {
 
   /** A backend answered with this status. */
   default void backendResponded(Backend backend, int status) {}
+
+  /** A client connection opened (+1) or closed (-1). */
+  default void clientConnections(int delta) {}
+
+  /** A pooled connection to this backend opened (+1) or closed (-1). */
+  default void upstreamConnections(Backend backend, int delta) {}
 
   static ProxyListener all(java.util.List<ProxyListener> listeners) {
     ProxyListener[] ls = listeners.toArray(ProxyListener[]::new);
@@ -37,8 +44,8 @@ public interface ProxyListener {
       }
 
       @Override
-      public void stickyHit(String upstream) {
-        for (ProxyListener l : ls) l.stickyHit(upstream);
+      public void stickyHit(Backend backend, String userKey) {
+        for (ProxyListener l : ls) l.stickyHit(backend, userKey);
       }
 
       @Override
@@ -59,6 +66,16 @@ public interface ProxyListener {
       @Override
       public void backendResponded(Backend backend, int status) {
         for (ProxyListener l : ls) l.backendResponded(backend, status);
+      }
+
+      @Override
+      public void clientConnections(int delta) {
+        for (ProxyListener l : ls) l.clientConnections(delta);
+      }
+
+      @Override
+      public void upstreamConnections(Backend backend, int delta) {
+        for (ProxyListener l : ls) l.upstreamConnections(backend, delta);
       }
     };
   }

@@ -3,7 +3,9 @@ package tether.proxy;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import tether.config.TetherConfig;
@@ -12,17 +14,20 @@ import tether.upstream.UpstreamRegistry;
 
 /**
  * The proxy listeners on {@code workers} event loops, reading one {@link ProxySnapshot} that {@link #apply}
- * replaces atomically; requests in flight finish on the snapshot they started with.
+ * replaces atomically; requests in flight finish on the snapshot they started with. A change to what the
+ * listeners themselves are built from (addresses, workers, limits, idle timeout) deploys a new set of listeners
+ * next to the old one (Vert.x shares a port between them) and then retires the old set.
  */
 public final class ProxyServer {
+
+  private record Deployment(String id, List<ProxyVerticle> instances, TetherConfig config) {}
 
   private final Vertx vertx;
   private final UpstreamRegistry registry;
   private final ProxyListener listener;
   private final StickySessions sticky = new StickySessions();
   private final AtomicReference<ProxySnapshot> snapshot = new AtomicReference<>();
-  private final List<ProxyVerticle> instances = new CopyOnWriteArrayList<>();
-  private String deploymentId;
+  private volatile Deployment deployment;
 
   public ProxyServer(Vertx vertx, UpstreamRegistry registry, ProxyListener listener) {
     this.vertx = vertx;
@@ -31,20 +36,45 @@ public final class ProxyServer {
   }
 
   public Future<Void> start(TetherConfig config) {
-    apply(config);
+    snapshot.set(build(config));
+    return deploy(config).mapEmpty();
+  }
+
+  /** Publishes {@code config}; rebinds the listeners only when what they are built from changed. */
+  public Future<Void> apply(TetherConfig config) {
+    ProxySnapshot next = build(config);
+    Deployment old = deployment;
+    snapshot.set(next);
+    if (old == null || sameListeners(old.config, config)) {
+      return Future.succeededFuture();
+    }
+    return deploy(config).compose(d -> retire(old, config.shutdownTimeout()));
+  }
+
+  private ProxySnapshot build(TetherConfig config) {
+    return ProxySnapshot.of(config, registry.build(config), sticky::forUpstream);
+  }
+
+  private Future<Deployment> deploy(TetherConfig config) {
+    List<ProxyVerticle> instances = new CopyOnWriteArrayList<>();
     return vertx.deployVerticle(() -> {
-      ProxyVerticle v = new ProxyVerticle(snapshot::get, listener);
+      ProxyVerticle v = new ProxyVerticle(snapshot::get, listener, config);
       instances.add(v);
       return v;
     }, new DeploymentOptions().setInstances(config.workers())).map(id -> {
-      deploymentId = id;
-      return null;
+      deployment = new Deployment(id, List.copyOf(instances), config);
+      return deployment;
     });
   }
 
-  /** Builds the snapshot for {@code config} and publishes it with one atomic swap. */
-  public void apply(TetherConfig config) {
-    snapshot.set(ProxySnapshot.of(config, registry.build(config), sticky::forUpstream));
+  private Future<Void> retire(Deployment old, Duration grace) {
+    return Future.all(old.instances.stream().map(v -> v.shutdown(grace)).toList())
+        .transform(ar -> vertx.undeploy(old.id));
+  }
+
+  private static boolean sameListeners(TetherConfig a, TetherConfig b) {
+    return a.listen().equals(b.listen()) && a.workers() == b.workers() && a.limits().equals(b.limits())
+        && Objects.equals(a.timeouts().idle(), b.timeouts().idle());
   }
 
   public ProxySnapshot snapshot() {
@@ -53,10 +83,14 @@ public final class ProxyServer {
 
   /** Actual listen ports, in config order (useful when config said port 0). */
   public List<Integer> ports() {
-    return instances.isEmpty() ? List.of() : instances.get(0).actualPorts();
+    Deployment d = deployment;
+    return d == null || d.instances.isEmpty() ? List.of() : d.instances.get(0).actualPorts();
   }
 
-  public Future<Void> stop() {
-    return deploymentId == null ? Future.succeededFuture() : vertx.undeploy(deploymentId);
+  /** Stops accepting and lets in-flight requests finish, up to {@code grace}. */
+  public Future<Void> shutdown(Duration grace) {
+    Deployment d = deployment;
+    return d == null ? Future.succeededFuture()
+        : Future.all(d.instances.stream().map(v -> v.shutdown(grace)).toList()).mapEmpty();
   }
 }

@@ -3,11 +3,15 @@ package tether.proxy;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.PoolOptions;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.concurrent.TimeUnit;
+import tether.upstream.Backend;
 import java.util.List;
 import java.util.function.Supplier;
 import tether.config.ListenConfig;
@@ -25,10 +29,10 @@ final class ProxyVerticle extends VerticleBase implements ProxyContext {
   private HttpClient client;
   private final List<HttpServer> servers = new ArrayList<>();
 
-  ProxyVerticle(Supplier<ProxySnapshot> snapshots, ProxyListener listener) {
+  ProxyVerticle(Supplier<ProxySnapshot> snapshots, ProxyListener listener, TetherConfig startConfig) {
     this.snapshots = snapshots;
     this.listener = listener;
-    this.startConfig = snapshots.get().config();
+    this.startConfig = startConfig;
   }
 
   @Override
@@ -41,15 +45,34 @@ final class ProxyVerticle extends VerticleBase implements ProxyContext {
             .setConnectTimeout((int) timeouts.connect().toMillis())
             .setMaxHeaderSize(Math.max(startConfig.limits().maxHeaderBytes(), 8192) * 2))
         .with(new PoolOptions().setHttp1MaxSize(poolSize).setMaxWaitQueueSize(-1))
+        .withConnectHandler(this::upstreamConnected)
         .build();
     List<Future<HttpServer>> listening = new ArrayList<>();
     for (ListenConfig l : startConfig.listen()) {
-      HttpServer server = vertx.createHttpServer(serverOptions(l)).requestHandler(
-          req -> new ProxyExchange(this, req).start());
+      HttpServer server = vertx.createHttpServer(serverOptions(l))
+          .connectionHandler(conn -> {
+            listener.clientConnections(1);
+            conn.closeHandler(v -> listener.clientConnections(-1));
+          })
+          .requestHandler(req -> new ProxyExchange(this, req).start());
       servers.add(server);
       listening.add(server.listen());
     }
     return Future.all(listening);
+  }
+
+  private void upstreamConnected(HttpConnection conn) {
+    Backend backend = snapshots.get().backendAt(conn.remoteAddress());
+    if (backend != null) {
+      listener.upstreamConnections(backend, 1);
+      conn.closeHandler(v -> listener.upstreamConnections(backend, -1));
+    }
+  }
+
+  /** Stops accepting, lets in-flight requests finish within the grace period, then closes. */
+  Future<Void> shutdown(Duration grace) {
+    return Future.all(servers.stream().map(s -> s.shutdown(grace.toMillis(), TimeUnit.MILLISECONDS)).toList())
+        .mapEmpty();
   }
 
   private HttpServerOptions serverOptions(ListenConfig l) {

@@ -56,7 +56,7 @@ final class CookieSticky implements StickySession {
         if (target == null) {
           throw new SignedCookie.Invalid("unknown_server");
         }
-        return new CookiePin(target, v.issuedAt(), v.lastSeen());
+        return new CookiePin(target, v.issuedAt(), v.lastSeen(), value);
       } catch (SignedCookie.Invalid e) {
         firstProblem = firstProblem == null ? e.getMessage() : firstProblem;
       }
@@ -100,11 +100,18 @@ final class CookieSticky implements StickySession {
   private static final class CookiePin extends Pin {
     final long issuedAt;
     final long lastSeen;
+    final String value;
 
-    CookiePin(Backend target, long issuedAt, long lastSeen) {
+    CookiePin(Backend target, long issuedAt, long lastSeen, String value) {
       super(target, null, 0);
       this.issuedAt = issuedAt;
       this.lastSeen = lastSeen;
+      this.value = value;
+    }
+
+    @Override
+    public String userKey() {
+      return value;
     }
   }
 }

@@ -55,4 +55,9 @@ final class HashSticky implements StickySession {
       young.put(k.key, servedBy.name());
     }
   }
+
+  @Override
+  public long learnedEntries() {
+    return young.estimatedSize();
+  }
 }

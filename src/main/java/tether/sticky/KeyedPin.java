@@ -15,4 +15,9 @@ final class KeyedPin extends Pin {
     super(target, invalid, hash);
     this.key = key;
   }
+
+  @Override
+  public String userKey() {
+    return key;
+  }
 }

@@ -49,7 +49,8 @@ final class LearnSticky implements StickySession {
     }
   }
 
-  long size() {
+  @Override
+  public long learnedEntries() {
     return table.estimatedSize();
   }
 }

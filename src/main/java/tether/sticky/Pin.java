@@ -36,4 +36,9 @@ public class Pin {
   public long hash() {
     return hash;
   }
+
+  /** What identifies this user's pin, for counting distinct pinned users (null when nothing does). */
+  public String userKey() {
+    return null;
+  }
 }

@@ -75,4 +75,9 @@ final class RouteSticky implements StickySession {
       moved.put(k.key.substring(0, nl), new Move(k.key.substring(nl + 1), servedBy.name()));
     }
   }
+
+  @Override
+  public long learnedEntries() {
+    return moved.estimatedSize();
+  }
 }

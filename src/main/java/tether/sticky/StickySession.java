@@ -22,6 +22,11 @@ public interface StickySession {
   void onResponse(HttpServerRequest request, Pin pin, Backend servedBy, MultiMap upstreamHeaders,
                   MultiMap responseHeaders, boolean https);
 
+  /** Entries in this mode's learned table (learn, hash, route moves); 0 for stateless modes. */
+  default long learnedEntries() {
+    return 0;
+  }
+
   /** Removes what is Tether's own from the request forwarded to the backend (its cookie). */
   default void stripFromRequest(MultiMap forwardedHeaders) {}
 

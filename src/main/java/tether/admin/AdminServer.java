@@ -1,0 +1,153 @@
+package tether.admin;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.List;
+import java.util.function.Supplier;
+import tether.config.AdminConfig;
+import tether.config.Units;
+import tether.metrics.PinnedUsers;
+import tether.metrics.TetherMetrics;
+import tether.proxy.ProxySnapshot;
+import tether.upstream.AdminState;
+import tether.upstream.Backend;
+import tether.upstream.Upstream;
+
+/**
+ * The operator listener: {@code GET /metrics} (Prometheus), {@code GET /status} (JSON), {@code GET /} (the status
+ * page), {@code POST /servers/{upstream}/{server}/{drain|disable|enable}} and {@code POST /reload}. With a token
+ * configured, everything but the page itself needs {@code Authorization: Bearer <token>}.
+ */
+public final class AdminServer {
+
+  /** What the admin API asks of the running Tether. */
+  public interface Operations {
+    Supplier<ProxySnapshot> snapshot();
+
+    /** @return the errors of the new configuration (empty when it was applied) */
+    Future<List<String>> reload();
+  }
+
+  private final Vertx vertx;
+  private final AdminConfig config;
+  private final Operations ops;
+  private final TetherMetrics metrics;
+  private final PinnedUsers pinned;
+  private final String page;
+  private HttpServer server;
+
+  public AdminServer(Vertx vertx, AdminConfig config, Operations ops, TetherMetrics metrics, PinnedUsers pinned) {
+    this.vertx = vertx;
+    this.config = config;
+    this.ops = ops;
+    this.metrics = metrics;
+    this.pinned = pinned;
+    this.page = resource("/tether/admin/status.html");
+  }
+
+  public Future<HttpServer> start() {
+    server = vertx.createHttpServer().requestHandler(this::handle);
+    return server.listen(config.port(), config.address());
+  }
+
+  public int port() {
+    return server.actualPort();
+  }
+
+  public Future<Void> stop() {
+    return server == null ? Future.succeededFuture() : server.close();
+  }
+
+  private void handle(HttpServerRequest req) {
+    String path = req.path();
+    if (req.method() == HttpMethod.GET && path.equals("/")) {
+      req.response().putHeader("content-type", "text/html; charset=utf-8")
+          .putHeader("cache-control", "no-store").end(page);
+      return;
+    }
+    if (!authorized(req)) {
+      req.response().setStatusCode(401).putHeader("www-authenticate", "Bearer realm=\"tether\"")
+          .end("401 Unauthorized: Authorization: Bearer <admin token> required\n");
+      return;
+    }
+    if (req.method() == HttpMethod.GET && path.equals("/metrics")) {
+      vertx.executeBlocking(metrics::scrape).onSuccess(text -> req.response()
+          .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8").end(text));
+    } else if (req.method() == HttpMethod.GET && path.equals("/status")) {
+      json(req, 200, StatusReport.of(ops.snapshot().get(), pinned, metrics));
+    } else if (req.method() == HttpMethod.POST && path.equals("/reload")) {
+      ops.reload().onComplete(ar -> {
+        List<String> errors = ar.succeeded() ? ar.result() : List.of(String.valueOf(ar.cause().getMessage()));
+        json(req, errors.isEmpty() ? 200 : 400, new JsonObject().put("reloaded", errors.isEmpty())
+            .put("errors", errors));
+      });
+    } else if (req.method() == HttpMethod.POST && path.startsWith("/servers/")) {
+      serverAction(req, path.substring("/servers/".length()).split("/"));
+    } else {
+      json(req, 404, new JsonObject().put("error", "no such admin endpoint: " + req.method() + " " + path));
+    }
+  }
+
+  private void serverAction(HttpServerRequest req, String[] parts) {
+    Upstream upstream = parts.length == 3 ? ops.snapshot().get().upstreams().get(parts[0]) : null;
+    Backend backend = upstream == null ? null : upstream.byName(parts[1]);
+    if (backend == null) {
+      json(req, 404, new JsonObject().put("error", "no server " + String.join("/", parts)));
+      return;
+    }
+    long deadline = 0;
+    String after = req.getParam("deadline");
+    if (after != null) {
+      try {
+        deadline = System.nanoTime() + Units.duration(after).toNanos();
+      } catch (IllegalArgumentException e) {
+        json(req, 400, new JsonObject().put("error", "deadline: " + e.getMessage()));
+        return;
+      }
+    }
+    AdminState state = switch (parts[2]) {
+      case "drain" -> AdminState.DRAIN;
+      case "disable" -> AdminState.DISABLED;
+      case "enable" -> AdminState.ACTIVE;
+      default -> null;
+    };
+    if (state == null) {
+      json(req, 400, new JsonObject().put("error", "expected drain, disable or enable, got " + parts[2]));
+      return;
+    }
+    backend.state().adminState(state, state == AdminState.DRAIN ? deadline : 0);
+    backend.state().lastTransition("admin: " + parts[2] + (after == null ? "" : " (deadline " + after + ")"));
+    json(req, 200, new JsonObject().put("upstream", parts[0]).put("server", parts[1])
+        .put("admin", state.name().toLowerCase()));
+  }
+
+  private boolean authorized(HttpServerRequest req) {
+    if (config.token() == null || config.token().isEmpty()) {
+      return true;
+    }
+    String header = req.getHeader("Authorization");
+    byte[] expected = ("Bearer " + config.token()).getBytes(StandardCharsets.UTF_8);
+    return header != null && MessageDigest.isEqual(expected, header.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static void json(HttpServerRequest req, int status, JsonObject body) {
+    req.response().setStatusCode(status).putHeader("content-type", "application/json")
+        .putHeader("cache-control", "no-store").end(body.encodePrettily());
+  }
+
+  private static String resource(String name) {
+    try (InputStream in = AdminServer.class.getResourceAsStream(name)) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException | NullPointerException e) {
+      throw new IllegalStateException("missing resource " + name, e);
+    }
+  }
+}
