@@ -119,7 +119,6 @@ final class ProxyExchange {
       String refusal = refusal(target, now);
       if (refusal == null) {
         stickyOutcome = "hit";
-        ctx.listener().stickyHit(target, pin.userKey());
         return target;
       }
       repin(refusal);
@@ -130,7 +129,6 @@ final class ProxyExchange {
         : upstream.pick(balancingHash(), attempts);
     if (chosen != null && stickyOutcome == null && sticky != StickySession.NONE) {
       stickyOutcome = "new";
-      ctx.listener().newPin(upstream.name());
     }
     return chosen;
   }
@@ -246,6 +244,11 @@ final class ProxyExchange {
     }
     Headers.copyEndToEnd(in.headers(), resp.headers());
     sticky.onResponse(req, pin, backend, in.headers(), resp.headers(), https);
+    if ("hit".equals(stickyOutcome)) {
+      ctx.listener().stickyHit(backend, pin.userKey());
+    } else if ("new".equals(stickyOutcome)) {
+      ctx.listener().newPin(upstream.name());
+    }
     if (upstream.config().debugHeader()) {
       resp.putHeader("X-Tether-Upstream", backend.name() + "; sticky=" + (stickyOutcome == null ? "none"
           : stickyOutcome));

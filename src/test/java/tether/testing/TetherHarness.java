@@ -5,7 +5,9 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import tether.Tether;
 import tether.config.ConfigLoader;
 import tether.config.TetherConfig;
@@ -49,6 +51,29 @@ public final class TetherHarness implements AutoCloseable {
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  /** Tether run from a real file, read again on every reload, with the admin listener on an ephemeral port. */
+  public static TetherHarness startFromFile(Path file) {
+    ConfigLoader loader = new ConfigLoader(name -> null);
+    try {
+      return new TetherHarness(Tether.start(() -> loader.load(file), loader.load(file), List.of()).await());
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public String adminUrl(String path) {
+    return "http://127.0.0.1:" + tether.adminPort() + path;
+  }
+
+  public HttpResponse<String> admin(String method, String path, String... headers) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(adminUrl(path))).timeout(Duration.ofSeconds(20))
+        .method(method, HttpRequest.BodyPublishers.noBody());
+    if (headers.length > 0) {
+      b.headers(headers);
+    }
+    return send(b.build());
   }
 
   public Tether tether() {
