@@ -117,19 +117,8 @@ public final class ConfigLoader {
       root.error(null, "missing \"routes\": with several upstreams, say which requests go where");
     }
 
-    TimeoutsConfig timeouts = root.map("timeouts").map(t -> {
-      TimeoutsConfig c = new TimeoutsConfig(t.duration("connect", Duration.ofSeconds(2)),
-          t.duration("response_header", Duration.ofSeconds(30)), t.duration("idle", Duration.ofSeconds(60)));
-      t.done();
-      return c;
-    }).orElse(new TimeoutsConfig(Duration.ofSeconds(2), Duration.ofSeconds(30), Duration.ofSeconds(60)));
-
-    LimitsConfig limits = root.map("limits").map(l -> {
-      LimitsConfig c = new LimitsConfig((int) Math.min(Integer.MAX_VALUE, l.size("max_header_bytes", 16384)),
-          l.size("max_body_bytes", 100L << 20), (int) Math.min(Integer.MAX_VALUE, l.size("max_uri_bytes", 8192)));
-      l.done();
-      return c;
-    }).orElse(new LimitsConfig(16384, 100L << 20, 8192));
+    TimeoutsConfig timeouts = timeouts(root.map("timeouts").orElse(new YamlMap(null, "timeouts", root.errors())));
+    LimitsConfig limits = limits(root.map("limits").orElse(new YamlMap(null, "limits", root.errors())));
 
     int workers = root.integer("workers", Runtime.getRuntime().availableProcessors(), 1, 256);
     AccessLogConfig accessLog = root.map("access_log").map(a -> {
@@ -149,6 +138,22 @@ public final class ConfigLoader {
     root.done();
     return new TetherConfig(fileName, listen, admin, upstreams, routes, timeouts, limits, workers, accessLog,
         trustedProxies, shutdownTimeout);
+  }
+
+  private static TimeoutsConfig timeouts(YamlMap t) {
+    TimeoutsConfig c = new TimeoutsConfig(t.duration("connect", Duration.ofSeconds(2)),
+        t.duration("response_header", Duration.ofSeconds(30)), t.duration("idle", Duration.ofSeconds(60)),
+        t.duration("header", Duration.ofSeconds(10)), t.duration("body", Duration.ofSeconds(60)));
+    t.done();
+    return c;
+  }
+
+  private static LimitsConfig limits(YamlMap l) {
+    LimitsConfig c = new LimitsConfig((int) Math.min(Integer.MAX_VALUE, l.size("max_header_bytes", 16384)),
+        l.size("max_body_bytes", 100L << 20), (int) Math.min(Integer.MAX_VALUE, l.size("max_uri_bytes", 8192)),
+        l.integer("max_header_count", 100, 1, 10_000), l.integer("max_connections", 20_000, 1, 10_000_000));
+    l.done();
+    return c;
   }
 
   private AdminConfig admin(YamlMap a) {

@@ -4,6 +4,9 @@ import java.time.Duration;
 
 /**
  * {@code connect}: to open a backend connection; {@code responseHeader}: from sending the request to the backend's
- * response head, and the longest silence while its body streams; {@code idle}: an unused keep-alive connection.
+ * response head, and the longest silence while its body streams; {@code idle}: an unused keep-alive connection;
+ * {@code header}: a new client connection must deliver its request head within it (slowloris); {@code body}: the
+ * longest silence while a client sends a request body.
  */
-public record TimeoutsConfig(Duration connect, Duration responseHeader, Duration idle) {}
+public record TimeoutsConfig(Duration connect, Duration responseHeader, Duration idle, Duration header,
+                             Duration body) {}

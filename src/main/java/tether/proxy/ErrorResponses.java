@@ -29,6 +29,9 @@ final class ErrorResponses {
     if (closeConnection) {
       resp.putHeader(HttpHeaders.CONNECTION, "close");
     }
-    resp.end(status + " " + resp.getStatusMessage() + ": " + message + "\n");
+    var ended = resp.end(status + " " + resp.getStatusMessage() + ": " + message + "\n");
+    if (closeConnection) {
+      ended.onComplete(v -> req.connection().close());
+    }
   }
 }

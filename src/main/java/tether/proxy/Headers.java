@@ -23,6 +23,12 @@ final class Headers {
     }
   }
 
+  /** The request's end-to-end headers but Host, which the forwarded request sets from the request target. */
+  static void copyRequestHeaders(MultiMap from, MultiMap to) {
+    copyEndToEnd(from, to);
+    to.remove(HttpHeaders.HOST);
+  }
+
   private static boolean isHopByHop(String name) {
     return HOP_BY_HOP.contains(name.length() <= 17 ? lower(name) : "");
   }

@@ -7,6 +7,8 @@ interface ProxyContext {
 
   HttpClient client();
 
+  io.vertx.core.Vertx vertx();
+
   ProxySnapshot snapshot();
 
   ProxyListener listener();

@@ -11,6 +11,7 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.HostAndPort;
+import java.util.List;
 import java.util.concurrent.TimeoutException;
 import tether.sticky.Pin;
 import tether.sticky.StickySession;
@@ -37,6 +38,8 @@ final class ProxyExchange {
   private boolean hasBody;
   private boolean chunked;
   private Buffer heldBody;
+  private ClientBody body;
+  private RequestTarget target;
   private boolean https;
   private boolean trusted;
   private Backend current;
@@ -53,19 +56,24 @@ final class ProxyExchange {
 
   void start() {
     ProxySnapshot snapshot = ctx.snapshot();
-    HostAndPort authority = req.authority();
-    String path = req.path();
-    upstream = snapshot.router().route(authority == null ? null : authority.host(), path == null ? "/" : path);
-    String te = req.getHeader(HttpHeaders.TRANSFER_ENCODING);
-    chunked = te != null && Headers.listed(te, "chunked");
+    var limits = snapshot.config().limits();
+    chunked = req.headers().contains(HttpHeaders.TRANSFER_ENCODING);
     String contentLength = req.getHeader(HttpHeaders.CONTENT_LENGTH);
     hasBody = chunked || (contentLength != null && !contentLength.equals("0"));
+    RequestValidator.Rejection rejection = RequestValidator.check(req, limits);
+    if (rejection != null) {
+      fail(rejection.status(), rejection.message(), true);
+      return;
+    }
+    target = RequestTarget.of(req);
+    upstream = snapshot.router().route(target.authority() == null ? null : target.authority().host(), target.path());
     if (upstream == null) {
       fail(404, "no route for this host and path");
       return;
     }
-    if (contentLength != null && parseLength(contentLength) > snapshot.config().limits().maxBodyBytes()) {
-      fail(413, "request body larger than " + snapshot.config().limits().maxBodyBytes() + " bytes");
+    long length = contentLength == null ? -1 : RequestValidator.contentLength(List.of(contentLength));
+    if (length > limits.maxBodyBytes()) {
+      fail(413, "request body larger than " + limits.maxBodyBytes() + " bytes", true);
       return;
     }
     trusted = snapshot.config().trustedProxies().trusts(req.remoteAddress().hostAddress());
@@ -74,7 +82,6 @@ final class ProxyExchange {
     sticky = snapshot.sticky().get(upstream.name());
     pin = sticky.resolve(req, upstream);
     attempts = new Attempts(upstream.config().maxAttempts());
-    long length = contentLength == null ? -1 : parseLength(contentLength);
     if (hasBody && !chunked && length <= upstream.config().retryBuffer() && RetryPolicy.isIdempotent(req.method())) {
       // small body of an idempotent request: hold it whole so a failed attempt can be replayed elsewhere
       req.body().onComplete(ar -> {
@@ -89,8 +96,18 @@ final class ProxyExchange {
     }
     if (hasBody) {
       req.pause(); // until a connection is up: a connect failure can then move any request elsewhere
+      body = new ClientBody(req, ctx.vertx(), limits.maxBodyBytes(), snapshot.config().timeouts().body(),
+          this::clientBodyFailed);
     }
     nextAttempt(null);
+  }
+
+  /** The client's body broke: too large, too slow, or malformed (bad chunk size). Nothing more is forwarded. */
+  private void clientBodyFailed(int status, String message) {
+    fail(status, message, true);
+    if (upstreamRequest != null) {
+      upstreamRequest.reset();
+    }
   }
 
   private void nextAttempt(Throwable previousFailure) {
@@ -165,7 +182,7 @@ final class ProxyExchange {
         .setHost(backend.config().host())
         .setPort(backend.config().port())
         .setMethod(req.method())
-        .setURI(req.uri())
+        .setURI(target.originForm())
         .setConnectTimeout(ctx.connectTimeoutMillis())
         .setIdleTimeout(ctx.responseTimeoutMillis());
   }
@@ -205,19 +222,18 @@ final class ProxyExchange {
     if (heldBody != null) {
       out.end(heldBody);
     } else if (hasBody) {
-      req.pipe().endOnFailure(false).to(out).onFailure(err -> out.reset());
+      body.pipe().endOnFailure(false).to(out).onFailure(err -> out.reset());
     } else {
       out.end();
     }
   }
 
   private void forwardHead(HttpClientRequest out) {
-    HostAndPort authority = req.authority();
-    if (authority != null) {
-      out.authority(authority);
+    if (target.authority() != null) {
+      out.authority(target.authority());
     }
     MultiMap headers = out.headers();
-    Headers.copyEndToEnd(req.headers(), headers);
+    Headers.copyRequestHeaders(req.headers(), headers);
     sticky.stripFromRequest(headers);
     ForwardedHeaders.apply(req, headers, trusted, https);
     if (chunked) {
@@ -271,6 +287,9 @@ final class ProxyExchange {
   }
 
   private void upstreamFailedBeforeHead(Throwable cause) {
+    if (finished) {
+      return;
+    }
     String reason = cause instanceof TimeoutException ? "timeout" : "reset";
     Backend failed = current;
     ctx.listener().backendFailed(failed, reason);
@@ -297,10 +316,15 @@ final class ProxyExchange {
   }
 
   private void fail(int status, String message) {
+    fail(status, message, hasBody);
+  }
+
+  /** @param close the connection cannot be reused: the body may be unread, or the request was hostile */
+  private void fail(int status, String message, boolean close) {
     if (finished) {
       return;
     }
-    ErrorResponses.send(req, status, message, hasBody);
+    ErrorResponses.send(req, status, message, close);
     finish(status, true, false);
   }
 
@@ -343,11 +367,4 @@ final class ProxyExchange {
     };
   }
 
-  private static long parseLength(String value) {
-    try {
-      return Long.parseLong(value.trim());
-    } catch (NumberFormatException e) {
-      return -1;
-    }
-  }
 }

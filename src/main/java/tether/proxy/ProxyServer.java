@@ -28,6 +28,8 @@ public final class ProxyServer {
   private final StickySessions sticky = new StickySessions();
   private final AtomicReference<ProxySnapshot> snapshot = new AtomicReference<>();
   private volatile Deployment deployment;
+  private final java.util.concurrent.atomic.AtomicInteger clientConnections =
+      new java.util.concurrent.atomic.AtomicInteger();
 
   public ProxyServer(Vertx vertx, UpstreamRegistry registry, ProxyListener listener) {
     this.vertx = vertx;
@@ -58,7 +60,7 @@ public final class ProxyServer {
   private Future<Deployment> deploy(TetherConfig config) {
     List<ProxyVerticle> instances = new CopyOnWriteArrayList<>();
     return vertx.deployVerticle(() -> {
-      ProxyVerticle v = new ProxyVerticle(snapshot::get, listener, config);
+      ProxyVerticle v = new ProxyVerticle(snapshot::get, listener, config, clientConnections);
       instances.add(v);
       return v;
     }, new DeploymentOptions().setInstances(config.workers())).map(id -> {

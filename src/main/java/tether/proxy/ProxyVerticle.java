@@ -10,6 +10,9 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.PoolOptions;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.TimeUnit;
 import tether.upstream.Backend;
 import java.util.List;
@@ -27,9 +30,14 @@ final class ProxyVerticle extends VerticleBase implements ProxyContext {
   private final ProxyListener listener;
   private final TetherConfig startConfig;
   private HttpClient client;
+  private final AtomicInteger clientConnections;
+  // connections whose first request head has not arrived yet, with their header-timeout timer
+  private final Map<HttpConnection, Long> awaitingHead = new HashMap<>();
   private final List<HttpServer> servers = new ArrayList<>();
 
-  ProxyVerticle(Supplier<ProxySnapshot> snapshots, ProxyListener listener, TetherConfig startConfig) {
+  ProxyVerticle(Supplier<ProxySnapshot> snapshots, ProxyListener listener, TetherConfig startConfig,
+                AtomicInteger clientConnections) {
+    this.clientConnections = clientConnections;
     this.snapshots = snapshots;
     this.listener = listener;
     this.startConfig = startConfig;
@@ -49,16 +57,50 @@ final class ProxyVerticle extends VerticleBase implements ProxyContext {
         .build();
     List<Future<HttpServer>> listening = new ArrayList<>();
     for (ListenConfig l : startConfig.listen()) {
-      HttpServer server = vertx.createHttpServer(serverOptions(l))
-          .connectionHandler(conn -> {
-            listener.clientConnections(1);
-            conn.closeHandler(v -> listener.clientConnections(-1));
-          })
-          .requestHandler(req -> new ProxyExchange(this, req).start());
+      HttpServerOptions options = serverOptions(l);
+      HttpServer server = vertx.createHttpServer(options)
+          .connectionHandler(conn -> clientConnected(conn, options))
+          .requestHandler(req -> {
+            if (!awaitingHead.isEmpty()) {
+              Long timer = awaitingHead.remove(req.connection());
+              if (timer != null) {
+                vertx.cancelTimer(timer);
+              }
+            }
+            new ProxyExchange(this, req).start();
+          });
       servers.add(server);
       listening.add(server.listen());
     }
     return Future.all(listening);
+  }
+
+  /**
+   * Over {@code max_connections} a new connection is closed at once (existing ones are unharmed); otherwise it
+   * must deliver its first request head within the header timeout (slowloris), then Vert.x's idle timeout applies.
+   */
+  private void clientConnected(HttpConnection conn, HttpServerOptions options) {
+    if (clientConnections.incrementAndGet() > startConfig.limits().maxConnections()) {
+      clientConnections.decrementAndGet();
+      conn.close();
+      return;
+    }
+    StrictRequestDecoder.install(conn, options);
+    listener.clientConnections(1);
+    long timer = vertx.setTimer(Math.max(1, startConfig.timeouts().header().toMillis()), t -> {
+      if (awaitingHead.remove(conn) != null) {
+        conn.close();
+      }
+    });
+    awaitingHead.put(conn, timer);
+    conn.closeHandler(v -> {
+      clientConnections.decrementAndGet();
+      listener.clientConnections(-1);
+      Long pending = awaitingHead.remove(conn);
+      if (pending != null) {
+        vertx.cancelTimer(pending);
+      }
+    });
   }
 
   private void upstreamConnected(HttpConnection conn) {
@@ -89,6 +131,11 @@ final class ProxyVerticle extends VerticleBase implements ProxyContext {
   /** The ports this instance listens on (differs from config where it said 0). */
   List<Integer> actualPorts() {
     return servers.stream().map(HttpServer::actualPort).toList();
+  }
+
+  @Override
+  public io.vertx.core.Vertx vertx() {
+    return vertx;
   }
 
   @Override

@@ -1,0 +1,108 @@
+package tether.proxy;
+
+import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
+import java.util.List;
+import java.util.Map;
+import tether.config.LimitsConfig;
+
+/**
+ * What the HTTP decoder lets through but a front door must not (RFC 9112 §6.3, §5.1): ambiguous framing, a missing
+ * or repeated Host, control characters and whitespace where they enable smuggling, too many headers. Each problem
+ * is answered with its status and a closed connection; nothing of the request reaches a backend.
+ */
+final class RequestValidator {
+
+  /** Why a request is refused. */
+  record Rejection(int status, String message) {}
+
+  private RequestValidator() {}
+
+  /** @return null when the request may be forwarded */
+  static Rejection check(HttpServerRequest req, LimitsConfig limits) {
+    MultiMap headers = req.headers();
+    List<String> hosts = headers.getAll(HttpHeaders.HOST);
+    if (hosts.size() > 1 || (hosts.isEmpty() && req.version() == HttpVersion.HTTP_1_1)) {
+      return new Rejection(400, "an HTTP/1.1 request needs exactly one Host header");
+    }
+    int count = 0;
+    for (Map.Entry<String, String> h : headers) {
+      if (!validName(h.getKey()) || !validValue(h.getValue())) {
+        return new Rejection(400, "invalid header field");
+      }
+      count++;
+    }
+    if (count > limits.maxHeaderCount()) {
+      return new Rejection(431, "more than " + limits.maxHeaderCount() + " header fields");
+    }
+    List<String> te = headers.getAll(HttpHeaders.TRANSFER_ENCODING);
+    List<String> cl = headers.getAll(HttpHeaders.CONTENT_LENGTH);
+    if (!te.isEmpty()) {
+      if (!cl.isEmpty()) {
+        return new Rejection(400, "both Content-Length and Transfer-Encoding");
+      }
+      if (!chunkedLast(String.join(",", te))) {
+        return new Rejection(400, "Transfer-Encoding must end in a single chunked");
+      }
+    } else if (!cl.isEmpty() && contentLength(cl) < 0) {
+      return new Rejection(400, "invalid or conflicting Content-Length");
+    }
+    return null;
+  }
+
+  /** The declared length, or -1 when the values are not one non-negative number. */
+  static long contentLength(List<String> values) {
+    long length = -1;
+    for (String value : values) {
+      for (String part : value.split(",", -1)) {
+        String p = part.trim();
+        if (p.isEmpty() || p.length() > 18 || !p.chars().allMatch(c -> c >= '0' && c <= '9')) {
+          return -1;
+        }
+        long n = Long.parseLong(p);
+        if (length >= 0 && n != length) {
+          return -1;
+        }
+        length = n;
+      }
+    }
+    return length;
+  }
+
+  private static boolean chunkedLast(String codings) {
+    String[] tokens = codings.split(",");
+    int chunked = 0;
+    for (String t : tokens) {
+      if (t.trim().equalsIgnoreCase("chunked")) {
+        chunked++;
+      }
+    }
+    return chunked == 1 && tokens[tokens.length - 1].trim().equalsIgnoreCase("chunked");
+  }
+
+  /** A token (RFC 9110 §5.6.2): no whitespace, controls or separators, so "Name :" cannot pass. */
+  private static boolean validName(String name) {
+    if (name.isEmpty()) {
+      return false;
+    }
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      if (c <= ' ' || c >= 0x7f || "\"(),/:;<=>?@[\\]{}".indexOf(c) >= 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean validValue(String value) {
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if ((c < ' ' && c != '\t') || c == 0x7f) {
+        return false;
+      }
+    }
+    return true;
+  }
+}
