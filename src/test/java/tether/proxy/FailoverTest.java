@@ -99,7 +99,7 @@ class FailoverTest {
       req.connection().close();
     }));
     Backends.Backend healthy = backends.start("healthy");
-    tether = TetherHarness.start(config("", broken, healthy));
+    tether = TetherHarness.start(config("    passive: {max_fails: 0}\n", broken, healthy)); // keep broken in play
     int postsSeenByHealthy = 0;
     for (int i = 0; i < 6; i++) {
       HttpResponse<String> r = tether.send(HttpRequest.newBuilder(URI.create(tether.url("/pay")))

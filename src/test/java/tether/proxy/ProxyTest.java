@@ -75,11 +75,22 @@ class ProxyTest {
       String body = reply.substring(reply.indexOf("\r\n\r\n") + 4);
       assertThat(head).startsWith("http/1.1 200").contains("x-app: yes").doesNotContain("x-backend-hop")
           .doesNotContain("timeout=5");
+      // the client is not a trusted proxy: its X-Forwarded-For is replaced, not appended to
       assertThat(body).contains("host: shop.example:8443\n", "x-end: kept\n",
-          "x-forwarded-for: 203.0.113.9, 127.0.0.1\n", "x-forwarded-proto: http\n",
+          "x-forwarded-for: 127.0.0.1\n", "x-forwarded-proto: http\n",
           "x-forwarded-host: shop.example:8443\n", "via: 1.0 edge, 1.1 tether\n");
       assertThat(body).doesNotContain("x-client-hop", "keep-alive", "te:", "proxy-connection");
     }
+  }
+
+  @Test
+  void aTrustedProxysForwardingHeadersAreKeptAndAppendedTo() throws Exception {
+    Backends.Backend echo = backends.start("echo", req -> req.response().end(
+        req.getHeader("X-Forwarded-For") + "|" + req.getHeader("X-Forwarded-Proto") + "|"
+            + req.getHeader("X-Forwarded-Host")));
+    tether = TetherHarness.start(upstream("round_robin", server(echo)) + "trusted_proxies: [127.0.0.0/8]\n");
+    assertThat(tether.get("/", "X-Forwarded-For", "203.0.113.9", "X-Forwarded-Proto", "https",
+        "X-Forwarded-Host", "shop.example").body()).isEqualTo("203.0.113.9, 127.0.0.1|https|shop.example");
   }
 
   @Test
