@@ -1,6 +1,9 @@
 package tether.config;
 
-/** Access log lines go to standard output through the "tether.access" logger; {@code enabled false} turns it off. */
-public record AccessLogConfig(boolean enabled, Format format) {
+/**
+ * One line per request through the "tether.access" logger: to standard output, or appended to {@code path}
+ * when set; {@code enabled false} turns it off.
+ */
+public record AccessLogConfig(boolean enabled, Format format, String path) {
   public enum Format { TEXT, JSON }
 }

@@ -123,10 +123,10 @@ public final class ConfigLoader {
     int workers = root.integer("workers", Runtime.getRuntime().availableProcessors(), 1, 256);
     AccessLogConfig accessLog = root.map("access_log").map(a -> {
       AccessLogConfig c = new AccessLogConfig(a.bool("enabled", true),
-          a.enumValue("format", AccessLogConfig.Format.TEXT, AccessLogConfig.Format.class));
+          a.enumValue("format", AccessLogConfig.Format.TEXT, AccessLogConfig.Format.class), a.string("path", null));
       a.done();
       return c;
-    }).orElse(new AccessLogConfig(true, AccessLogConfig.Format.TEXT));
+    }).orElse(new AccessLogConfig(true, AccessLogConfig.Format.TEXT, null));
     List<String> trusted = root.stringList("trusted_proxies");
     TrustedProxies trustedProxies = TrustedProxies.NONE;
     try {

@@ -4,6 +4,11 @@ import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
+import ch.qos.logback.classic.AsyncAppender;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.FileAppender;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tether.config.AccessLogConfig;
@@ -19,6 +24,32 @@ public final class AccessLog implements ProxyListener {
 
   public AccessLog(AccessLogConfig config) {
     this.json = config.format() == AccessLogConfig.Format.JSON;
+    if (config.path() != null) {
+      toFile(config.path());
+    }
+  }
+
+  /** Sends the access logger's lines to a file instead of standard output, still without blocking. */
+  private static void toFile(String path) {
+    LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+    PatternLayoutEncoder encoder = new PatternLayoutEncoder();
+    encoder.setContext(context);
+    encoder.setPattern("%msg%n");
+    encoder.start();
+    FileAppender<ILoggingEvent> file = new FileAppender<>();
+    file.setContext(context);
+    file.setFile(path);
+    file.setEncoder(encoder);
+    file.start();
+    AsyncAppender async = new AsyncAppender();
+    async.setContext(context);
+    async.setNeverBlock(true);
+    async.setDiscardingThreshold(0);
+    async.addAppender(file);
+    async.start();
+    ch.qos.logback.classic.Logger logger = context.getLogger("tether.access");
+    logger.detachAndStopAllAppenders();
+    logger.addAppender(async);
   }
 
   @Override
@@ -41,7 +72,7 @@ public final class AccessLog implements ProxyListener {
         + ",\"method\":" + quote(r.method()) + ",\"uri\":" + quote(r.uri()) + ",\"protocol\":"
         + quote(r.protocol()) + ",\"status\":" + r.status() + ",\"bytes_sent\":" + r.bytesSent()
         + ",\"bytes_received\":" + r.bytesReceived() + ",\"upstream\":" + quote(r.upstream()) + ",\"server\":"
-        + quote(r.server()) + ",\"upstream_time\":" + seconds(r.upstreamNanos()) + ",\"time\":"
+        + quote(r.server()) + ",\"upstream_time\":" + (r.upstreamNanos() < 0 ? "null" : seconds(r.upstreamNanos())) + ",\"time\":"
         + seconds(r.totalNanos()) + ",\"sticky\":" + quote(r.sticky()) + ",\"attempts\":" + r.attempts()
         + ",\"truncated\":" + r.truncated() + ",\"referer\":" + quote(r.referer()) + ",\"user_agent\":"
         + quote(r.userAgent()) + "}";

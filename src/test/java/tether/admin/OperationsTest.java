@@ -225,6 +225,24 @@ class OperationsTest {
   }
 
   @Test
+  void theAccessLogWritesJsonLinesToAFile() throws Exception {
+    Backends.Backend web1 = backends.start("web1");
+    Path log = dir.resolve("access.log");
+    tether = TetherHarness.start("access_log: {format: json, path: " + log + "}\nupstreams:\n  app:\n"
+        + "    sticky: {mode: cookie, secret: s}\n    servers: [{name: web1, address: \"" + web1.address() + "\"}]\n");
+    tether.get("/hello?x=1", "User-Agent", "probe/1");
+    await().atMost(Duration.ofSeconds(5)).until(() -> Files.exists(log) && !Files.readString(log).isBlank());
+    JsonObject line = new JsonObject(Files.readAllLines(log).get(0));
+    assertThat(line.getString("method")).isEqualTo("GET");
+    assertThat(line.getString("uri")).isEqualTo("/hello?x=1");
+    assertThat(line.getInteger("status")).isEqualTo(200);
+    assertThat(line.getString("server")).isEqualTo("web1");
+    assertThat(line.getString("sticky")).isEqualTo("new");
+    assertThat(line.getString("user_agent")).isEqualTo("probe/1");
+    assertThat(line.getDouble("upstream_time")).isNotNull();
+  }
+
+  @Test
   void aTokenProtectsTheAdminApi() throws Exception {
     Backends.Backend web1 = backends.start("web1");
     tether = TetherHarness.startFromFile(write(config("", web1)
