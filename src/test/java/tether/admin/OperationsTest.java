@@ -18,30 +18,20 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tether.testing.Backends;
+import tether.testing.ProxyTestBase;
 import tether.testing.CookieClient;
 import tether.testing.PrometheusText;
 import tether.testing.TetherHarness;
 
 /** Metrics, /status, the admin API, live reload and graceful shutdown, on real sockets. */
-class OperationsTest {
+class OperationsTest extends ProxyTestBase {
 
   @TempDir
   Path dir;
 
-  private final Backends backends = new Backends();
-  private TetherHarness tether;
-
-  @AfterEach
-  void tearDown() {
-    if (tether != null) {
-      tether.close();
-    }
-    backends.close();
-  }
 
   private Path write(String yaml) throws IOException {
     Path file = dir.resolve("tether.yaml");

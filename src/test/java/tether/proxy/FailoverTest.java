@@ -11,25 +11,15 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import tether.testing.Backends;
+import tether.testing.ProxyTestBase;
 import tether.testing.CookieClient;
 import tether.testing.TetherHarness;
 
 /** What happens to requests when a backend dies, resets or hangs. */
-class FailoverTest {
+class FailoverTest extends ProxyTestBase {
 
-  private final Backends backends = new Backends();
-  private TetherHarness tether;
-
-  @AfterEach
-  void tearDown() {
-    if (tether != null) {
-      tether.close();
-    }
-    backends.close();
-  }
 
   private static String config(String extra, Backends.Backend... servers) {
     StringBuilder y = new StringBuilder("upstreams:\n  app:\n    servers:\n");

@@ -18,26 +18,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import tether.testing.Backends;
+import tether.testing.ProxyTestBase;
 import tether.testing.RawHttp;
 import tether.testing.TetherHarness;
 import tether.upstream.AdminState;
 
 /** The proxy on real sockets: header rewriting, routing, error statuses, truncation, balancing. */
-class ProxyTest {
+class ProxyTest extends ProxyTestBase {
 
-  private final Backends backends = new Backends();
-  private TetherHarness tether;
-
-  @AfterEach
-  void tearDown() {
-    if (tether != null) {
-      tether.close();
-    }
-    backends.close();
-  }
 
   static String upstream(String balance, String... servers) {
     StringBuilder y = new StringBuilder("upstreams:\n  app:\n    balance: " + balance + "\n    servers:\n");

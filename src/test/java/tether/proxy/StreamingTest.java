@@ -10,30 +10,20 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.zip.CRC32;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import tether.testing.Backends;
+import tether.testing.ProxyTestBase;
 import tether.testing.TetherHarness;
 
 /**
  * 1 GiB each way through Tether in a JVM capped at 512 MiB of heap (surefire argLine): passes only if bodies
  * stream with backpressure and are never buffered whole.
  */
-class StreamingTest {
+class StreamingTest extends ProxyTestBase {
 
   private static final long SIZE = 1L << 30;
   private static final int CHUNK = 64 * 1024;
 
-  private final Backends backends = new Backends();
-  private TetherHarness tether;
-
-  @AfterEach
-  void tearDown() {
-    if (tether != null) {
-      tether.close();
-    }
-    backends.close();
-  }
 
   /** Deterministic bytes: the same generator feeds the sender and the expected checksum. */
   static byte[] chunk(long index) {

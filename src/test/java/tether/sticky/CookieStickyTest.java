@@ -12,25 +12,21 @@ import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import tether.testing.Backends;
+import tether.testing.ProxyTestBase;
 import tether.testing.CookieClient;
 import tether.testing.TetherHarness;
 import tether.upstream.AdminState;
 import tether.upstream.BackendState;
 
-class CookieStickyTest {
+class CookieStickyTest extends ProxyTestBase {
 
-  private final Backends backends = new Backends();
-  private TetherHarness tether;
   private TetherHarness other;
 
   @AfterEach
-  void tearDown() {
-    for (TetherHarness t : new TetherHarness[] {tether, other}) {
-      if (t != null) {
-        t.close();
-      }
+  void closeOther() {
+    if (other != null) {
+      other.close();
     }
-    backends.close();
   }
 
   private String config(String stickyExtra, Backends.Backend... servers) {

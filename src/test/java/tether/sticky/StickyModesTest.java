@@ -12,25 +12,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import tether.testing.Backends;
+import tether.testing.ProxyTestBase;
 import tether.testing.CookieClient;
 import tether.testing.TetherHarness;
 
 /** route, learn and hash modes against backends that behave like PHP: they issue PHPSESSID when it is missing. */
-class StickyModesTest {
+class StickyModesTest extends ProxyTestBase {
 
-  private final Backends backends = new Backends();
-  private TetherHarness tether;
-
-  @AfterEach
-  void tearDown() {
-    if (tether != null) {
-      tether.close();
-    }
-    backends.close();
-  }
 
   /** A PHP-like server: issues a session cookie to a request that has none, answers its own name. */
   private Backends.Backend php(String name) {
