@@ -3,13 +3,12 @@ package tether.proxy;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
 import java.util.Map;
-import java.util.Set;
 
 /** Copies end-to-end headers: hop-by-hop ones (RFC 9110 §7.6.1) and those the Connection header lists stay behind. */
 final class Headers {
 
-  private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-connection", "te",
-      "trailer", "transfer-encoding", "upgrade", "proxy-authenticate", "proxy-authorization");
+  private static final String[] HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "te",
+      "trailer", "transfer-encoding", "upgrade", "proxy-authenticate", "proxy-authorization"};
 
   private Headers() {}
 
@@ -29,18 +28,14 @@ final class Headers {
     to.remove(HttpHeaders.HOST);
   }
 
+  /** Without allocating: this runs for every header of every request and response. */
   private static boolean isHopByHop(String name) {
-    return HOP_BY_HOP.contains(name.length() <= 17 ? lower(name) : "");
-  }
-
-  private static String lower(String name) {
-    for (int i = 0; i < name.length(); i++) {
-      char c = name.charAt(i);
-      if (c >= 'A' && c <= 'Z') {
-        return name.toLowerCase(java.util.Locale.ROOT);
+    for (String h : HOP_BY_HOP) {
+      if (h.length() == name.length() && h.equalsIgnoreCase(name)) {
+        return true;
       }
     }
-    return name;
+    return false;
   }
 
   /** True when {@code name} is one of the comma-separated tokens of {@code list}. */
