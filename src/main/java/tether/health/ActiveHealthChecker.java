@@ -121,7 +121,11 @@ public final class ActiveHealthChecker {
         if (e instanceof TimeoutException) {
           return "timeout after " + health.timeout().toMillis() + "ms";
         }
-        return e instanceof ConnectException ? "connect refused" : String.valueOf(e.getMessage());
+        if (e instanceof ConnectException) {
+          return "connect refused";
+        }
+        String message = String.valueOf(e.getMessage());
+        return message.toLowerCase().contains("reset") ? "connection reset" : message;
       }
       int status = ar.result().statusCode();
       if (status < health.expectStatusMin() || status > health.expectStatusMax()) {

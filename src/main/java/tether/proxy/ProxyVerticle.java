@@ -104,6 +104,8 @@ final class ProxyVerticle extends VerticleBase implements ProxyContext {
   }
 
   private void upstreamConnected(HttpConnection conn) {
+    // a backend dying resets its pooled connections: the exchange reports that, so no log line per connection
+    conn.exceptionHandler(err -> { });
     Backend backend = snapshots.get().backendAt(conn.remoteAddress());
     if (backend != null) {
       listener.upstreamConnections(backend, 1);

@@ -95,12 +95,14 @@ final class Apache {
         LogLevel warn
         %6$s
         %7$s
-        # prefork: enough children for every keep-alive connection Tether may hold (20 users + health checks)
-        StartServers 8
-        MinSpareServers 8
-        MaxSpareServers 24
-        ServerLimit 64
-        MaxRequestWorkers 64
+        # prefork: a child per connection, and Tether keeps its connections alive (up to one per user in flight,
+        # 20 users), so idle children must be there already when users move here after a failover: spawning is
+        # rate-limited (1, 2, 4... per second), and a health check waiting for a child would time out (500ms)
+        StartServers 32
+        MinSpareServers 16
+        MaxSpareServers 64
+        ServerLimit 128
+        MaxRequestWorkers 128
         MaxConnectionsPerChild 0
         ListenBacklog 511
         # keep-alive longer than Tether's idle timeout (60s): Tether closes idle connections, never Apache
@@ -171,6 +173,10 @@ final class Apache {
       Awaitility.await(name + " answering /health.php on " + address()).atMost(Duration.ofSeconds(15))
           .pollInterval(Duration.ofMillis(20)).until(() -> Files.exists(pidFile) && healthy());
     } catch (ConditionTimeoutException e) {
+      if (Files.exists(pidFile)) { // started but not answering: do not leave it behind
+        pid = Long.parseLong(Files.readString(pidFile).trim());
+        signalGroup("KILL");
+      }
       throw new IllegalStateException(name + ": did not answer /health.php on " + address() + ": "
           + Files.readString(out) + errorLogTail(), e);
     }
@@ -291,8 +297,7 @@ final class Apache {
     static Modules find(Path modulesDir, Path modsAvailable) throws IOException {
       StringBuilder lines = new StringBuilder();
       for (String[] m : new String[][] {{"mpm_prefork_module", "mod_mpm_prefork.so"},
-          {"authz_core_module", "mod_authz_core.so"}, {"dir_module", "mod_dir.so"}, {"env_module", "mod_env.so"},
-          {"mime_module", "mod_mime.so"}}) {
+          {"authz_core_module", "mod_authz_core.so"}, {"dir_module", "mod_dir.so"}, {"env_module", "mod_env.so"}}) {
         Path so = modulesDir.resolve(m[1]);
         if (!Files.exists(so)) {
           throw new IllegalStateException("missing Apache module " + so + ": install " + PhpStack.PACKAGES);

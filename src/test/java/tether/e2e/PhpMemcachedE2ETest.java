@@ -12,6 +12,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -28,6 +29,7 @@ import java.util.regex.Pattern;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -39,6 +41,7 @@ import tether.testing.TetherHarness;
  * servers running demo-app/php, whose sessions live in a real memcached. Servers are killed (SIGKILL), hung
  * (SIGSTOP) and brought back while users click; each scenario runs in the sticky modes that fit PHP.
  */
+@Timeout(120) // each test; every wait inside is bounded much tighter: this only stops a hang from stalling CI
 class PhpMemcachedE2ETest {
 
   @RegisterExtension
@@ -104,6 +107,7 @@ class PhpMemcachedE2ETest {
         .append("timeouts: {connect: ").append(CONNECT.toMillis()).append("ms, response_header: ")
         .append(RESPONSE_HEADER.toMillis()).append("ms}\n");
     tether = TetherHarness.start(y.toString());
+    assertThat(tether.admin("GET", "/status").statusCode()).isEqualTo(200); // the first call is slow (cold): not now
   }
 
   // 1 and 2 -----------------------------------------------------------------------------------------------------
@@ -142,7 +146,7 @@ class PhpMemcachedE2ETest {
       assertThat(r.server()).as("the user sticks to its new server: %s", r).isEqualTo(moved.server());
       assertThat(r.count()).as(r.toString()).isEqualTo(i);
     }
-    long restart = System.nanoTime();
+    long restart = System.currentTimeMillis();
     php.server(home).start();
     Duration up = awaitHealth(home, true, restart);
     for (int i = 31; i <= 40; i++) {
@@ -167,28 +171,37 @@ class PhpMemcachedE2ETest {
     List<User> users = users(20);
     String victim = users.get(0).last().server();
     Chaos chaos = new Chaos();
-    long start = System.nanoTime();
-    runLoops(users, start, run, () -> {
-      sleepUntil(start, killAt);
-      chaos.eventNanos = System.nanoTime();
-      php.server(victim).kill();
-      chaos.noticed = awaitHealth(victim, false, chaos.eventNanos);
-      sleepUntil(start, restartAt);
-      long restart = System.nanoTime();
-      php.server(victim).start();
-      chaos.back = awaitHealth(victim, true, restart);
-    });
-
-    Stats stats = Stats.of(users, chaos.eventNanos);
-    assertThat(stats.failures).as("failed or non-2xx replies%s", php.errorLogs()).isEmpty();
-    long victims = checkCountersAndMoves(users, victim, Integer.MAX_VALUE);
-    assertThat(victims).as("users of %s", victim).isPositive();
+    Stats stats;
+    Moves moves;
+    try (StatusWatch watch = new StatusWatch(tether.adminUrl("/status"))) {
+      long start = System.nanoTime();
+      runLoops(users, start, run, () -> {
+        sleepUntil(start, killAt);
+        chaos.eventMillis = System.currentTimeMillis();
+        chaos.eventNanos = System.nanoTime();
+        php.server(victim).kill();
+        chaos.eventDoneNanos = System.nanoTime();
+        chaos.noticed = awaitHealth(victim, false, chaos.eventMillis);
+        sleepUntil(start, restartAt);
+        long restart = System.currentTimeMillis();
+        php.server(victim).start();
+        chaos.back = awaitHealth(victim, true, restart);
+      });
+      stats = Stats.of(users, chaos.eventNanos);
+      assertThat(stats.failures).as("failed or non-2xx replies%s", php.errorLogs()).isEmpty();
+      moves = checkCountersAndMoves(users, victim, chaos, watch);
+      assertThat(watch.all()).as("the watch saw %s out of service", victim).anyMatch(o -> o.server().equals(victim));
+    }
+    assertThat(moves.victims()).as("users of %s", victim).isPositive();
     figure("%s: 20 users x %ds, %s SIGKILLed at %ds and started at %ds: %d requests, %d non-2xx, "
-        + "%d users moved once (no other move, none back), %d re-pinned requests; max latency %d ms overall, %d ms "
-        + "for requests started within 1 s of the kill; marked down %d ms after the kill, up %d ms after the start;"
-        + " served %s", sticky, run.toSeconds(), victim, killAt.toSeconds(), restartAt.toSeconds(), stats.requests,
-        stats.failures.size(), victims, stats.repins, stats.maxMillis, stats.maxMillisAroundEvent,
-        chaos.noticed.toMillis(), chaos.back.toMillis(), stats.perServer);
+        + "%d users moved off %s (none back), %d re-pinned requests, %d of them had run on %s before the kill "
+        + "(counter +2); max latency %d ms overall, %d ms for requests started within 1 s of the kill; its port "
+        + "refused connections %d ms after the SIGKILL, marked down %d ms after it, up %d ms after the start; served "
+        + "%s; other servers out of service: %s (%d moves)", sticky, run.toSeconds(), victim, killAt.toSeconds(),
+        restartAt.toSeconds(), stats.requests, stats.failures.size(), moves.victims(), victim, stats.repins,
+        moves.replayed(), victim, stats.maxMillis, stats.maxMillisAroundEvent,
+        (chaos.eventDoneNanos - chaos.eventNanos) / 1_000_000, chaos.noticed.toMillis(), chaos.back.toMillis(),
+        stats.perServer, moves.otherOutages(), moves.movedByOtherOutages());
   }
 
   // 4 -----------------------------------------------------------------------------------------------------------
@@ -202,27 +215,32 @@ class PhpMemcachedE2ETest {
     List<User> users = users(10);
     String victim = users.get(0).last().server();
     Chaos chaos = new Chaos();
-    long start = System.nanoTime();
-    runLoops(users, start, run, () -> {
-      sleepUntil(start, stopAt);
-      chaos.eventNanos = System.nanoTime();
-      php.server(victim).pause();
-      chaos.noticed = awaitHealth(victim, false, chaos.eventNanos);
-    });
-
-    Stats stats = Stats.of(users, chaos.eventNanos);
-    assertThat(stats.failures).as("failed or non-2xx replies while %s hung", victim).isEmpty();
+    Stats stats;
+    Moves moves;
+    try (StatusWatch watch = new StatusWatch(tether.adminUrl("/status"))) {
+      long start = System.nanoTime();
+      runLoops(users, start, run, () -> {
+        sleepUntil(start, stopAt);
+        chaos.eventMillis = System.currentTimeMillis();
+        chaos.eventNanos = System.nanoTime();
+        php.server(victim).pause();
+        chaos.eventDoneNanos = System.nanoTime();
+        chaos.noticed = awaitHealth(victim, false, chaos.eventMillis);
+      });
+      stats = Stats.of(users, chaos.eventNanos);
+      assertThat(stats.failures).as("failed or non-2xx replies while %s hung", victim).isEmpty();
+      // a hung server writes nothing: counters are exact (but for a request in flight at the SIGSTOP, see there)
+      moves = checkCountersAndMoves(users, victim, chaos, watch);
+    }
     assertThat(Duration.ofMillis(stats.maxMillis)).as("nobody waits longer than response_header, then one retry")
         .isLessThan(CONNECT.plus(RESPONSE_HEADER).plusMillis(500));
     assertThat(chaos.noticed).as("health check (interval 200ms, timeout 500ms, fall 1) marks a hung server down")
         .isLessThan(Duration.ofMillis(1500));
-    // while it hangs its processes write nothing: every counter is still exact
-    long victims = checkCountersAndMoves(users, victim, Integer.MAX_VALUE);
-    assertThat(victims).as("users of %s", victim).isPositive();
+    assertThat(moves.victims()).as("users of %s", victim).isPositive();
     long timedOut = users.stream().flatMap(u -> u.replies.stream())
         .filter(r -> r.millis() >= RESPONSE_HEADER.toMillis()).count();
 
-    long resume = System.nanoTime();
+    long resume = System.currentTimeMillis();
     php.server(victim).resume();
     Duration back = awaitHealth(victim, true, resume);
     int skipped = 0;
@@ -239,10 +257,11 @@ class PhpMemcachedE2ETest {
       wentBack += step < 1 ? 1 : 0;
     }
     figure("%s: %s SIGSTOPped with 10 users clicking: %d requests, 0 non-2xx, %d waited for the response_header "
-        + "timeout then moved (max latency %d ms); marked down %d ms after SIGSTOP, up %d ms after SIGCONT; "
-        + "after SIGCONT %d users' counters skipped one (a request Tether had given up on ran late on %s) and %d went "
-        + "back (a request frozen mid-PHP wrote its stale session)", sticky, victim, stats.requests, timedOut,
-        stats.maxMillis, chaos.noticed.toMillis(), back.toMillis(), skipped, victim, wentBack);
+        + "timeout then moved (max latency %d ms), %d had run on %s before it froze (counter +2); marked down %d ms "
+        + "after SIGSTOP, up %d ms after SIGCONT; after SIGCONT %d users' counters skipped one (a request Tether had "
+        + "given up on ran late on %s) and %d went back (a request frozen mid-PHP wrote its stale session); other "
+        + "servers out of service: %s", sticky, victim, stats.requests, timedOut, stats.maxMillis, moves.replayed(),
+        victim, chaos.noticed.toMillis(), back.toMillis(), skipped, victim, wentBack, moves.otherOutages());
   }
 
   // 5 -----------------------------------------------------------------------------------------------------------
@@ -301,7 +320,7 @@ class PhpMemcachedE2ETest {
     for (int i = 0; i < 3; i++) {
       assertThat(user.get().status()).isEqualTo(200);
     }
-    long kill = System.nanoTime();
+    long kill = System.currentTimeMillis();
     for (Apache a : php.servers()) {
       a.kill();
     }
@@ -348,21 +367,42 @@ class PhpMemcachedE2ETest {
 
   /** Reads /status: whether Tether's health checks consider the server up. */
   private boolean healthy(String server) {
+    return serverStatus(server).getBoolean("healthy");
+  }
+
+  private JsonObject serverStatus(String server) {
     JsonObject status = new JsonObject(tether.admin("GET", "/status").body());
     for (Object o : status.getJsonArray("upstreams").getJsonObject(0).getJsonArray("servers")) {
       JsonObject s = (JsonObject) o;
       if (s.getString("name").equals(server)) {
-        return s.getBoolean("healthy");
+        return s;
       }
     }
     throw new IllegalArgumentException("no server " + server + " in /status");
   }
 
-  /** Waits (bounded) until the health checks mark the server up or down; returns the time since {@code since}. */
-  private Duration awaitHealth(String server, boolean up, long since) {
+  /**
+   * Waits (bounded) until the health checks mark the server up or down, and returns how long after
+   * {@code sinceMillis} (wall clock) the check that did it ran: with rise 1 and fall 1, the first check with that
+   * outcome, read from /status ({@code last_check_at}, polled every 10ms while checks run every 200ms).
+   */
+  private Duration awaitHealth(String server, boolean up, long sinceMillis) {
+    long[] first = {Long.MAX_VALUE};
     await(server + " marked " + (up ? "up" : "down")).atMost(HEALTH_NOTICES).pollInterval(Duration.ofMillis(10))
-        .until(() -> healthy(server) == up);
-    return Duration.ofNanos(System.nanoTime() - since);
+        .until(() -> {
+          JsonObject s = serverStatus(server);
+          String at = s.getString("last_check_at");
+          String check = s.getString("last_check", "");
+          if (at != null && check.startsWith("ok") == up) {
+            long atMillis = Instant.parse(at).toEpochMilli();
+            if (atMillis >= sinceMillis) {
+              first[0] = Math.min(first[0], atMillis);
+            }
+          }
+          return s.getBoolean("healthy") == up;
+        });
+    return Duration.ofMillis(first[0] == Long.MAX_VALUE ? System.currentTimeMillis() - sinceMillis
+        : first[0] - sinceMillis);
   }
 
   private List<User> users(int n) {
@@ -413,34 +453,76 @@ class PhpMemcachedE2ETest {
     }
   }
 
+  /** What {@link #checkCountersAndMoves} found. */
+  private record Moves(long victims, long replayed, List<String> otherOutages, long movedByOtherOutages) {}
+
   /**
-   * Every user's counter went up by exactly one per request in one session; users of {@code victim} moved exactly
-   * once, to another server, and never came back; nobody else moved. Returns how many users were the victim's.
+   * Every user's counter went up by exactly one per request, in one session; every user of {@code victim} moved
+   * away from it; and every move had a cause: away from the victim once it was hit, or away from a server Tether
+   * had marked down or ejected at that moment ({@code watch}). So nobody else moved, and nobody went back to the
+   * victim when it returned, unless a server was really taken out of service meanwhile (a health check timing
+   * out on a starved machine, say: fall is 1): such outages are allowed, reported, and their moves counted.
+   *
+   * <p>One exception to +1: the request of a victim's user that was in flight when the victim was hit (sent before
+   * the signal was delivered, answered after) and was re-pinned may count +2. PHP writes the session to memcached
+   * before the response leaves Apache; hit between the two, the victim had run the GET whose answer never came,
+   * and Tether, as documented, retried the GET (idempotent by HTTP) on another server. That request ran twice: an
+   * at-least-once retry of a GET that is not really idempotent, not a lost session. Counted and reported.
    */
-  private static long checkCountersAndMoves(List<User> users, String victim, int upTo) {
+  private static Moves checkCountersAndMoves(List<User> users, String victim, Chaos chaos, StatusWatch watch) {
     long victims = 0;
+    long replayed = 0;
+    long movedByOtherOutages = 0;
+    Duration slack = Duration.ofMillis(250);
     for (User u : users) {
-      List<Reply> replies = u.replies.subList(0, Math.min(upTo, u.replies.size()));
-      String history = replies.stream().map(r -> r.server() + ":" + r.count()).toList().toString();
+      List<Reply> replies = u.replies;
+      StringBuilder changes = new StringBuilder();
       for (int i = 1; i < replies.size(); i++) {
-        assertThat(replies.get(i).count()).as("counter +1 per request, user %s: %s", u, history)
-            .isEqualTo(replies.get(i - 1).count() + 1);
-        assertThat(replies.get(i).session()).as("one session: %s", history).isEqualTo(replies.get(0).session());
-      }
-      List<String> runs = new ArrayList<>();
-      for (Reply r : replies) {
-        if (runs.isEmpty() || !runs.get(runs.size() - 1).equals(r.server())) {
-          runs.add(r.server());
+        Reply a = replies.get(i - 1);
+        Reply b = replies.get(i);
+        if (!b.ok() || !a.ok() || !b.server().equals(a.server()) || b.count() != a.count() + 1) {
+          changes.append(String.format("%n  #%d %s:%d -> %s:%d [%s] started %+d ms after the event, took %d ms", i,
+              a.server(), a.count(), b.server(), b.count(), b.debug(), (b.startNanos() - chaos.eventNanos) / 1_000_000,
+              b.millis()));
         }
       }
-      if (runs.get(0).equals(victim)) {
+      String history = replies.size() + " replies, changes:" + changes + "\n  outages seen: " + outages(watch);
+      boolean movedOffVictim = false;
+      for (int i = 1; i < replies.size(); i++) {
+        Reply a = replies.get(i - 1);
+        Reply b = replies.get(i);
+        assertThat(b.session()).as("one session: %s", history).isEqualTo(replies.get(0).session());
+        if (!b.server().equals(a.server())) {
+          boolean offVictim = a.server().equals(victim) && b.endNanos() > chaos.eventNanos;
+          boolean outage = watch.unavailableDuring(a.server(), b.startNanos(), b.endNanos(), slack);
+          assertThat(offVictim || outage).as("a move needs a cause (%s hit, or %s out of service): %s", victim,
+              a.server(), history).isTrue();
+          movedOffVictim |= offVictim;
+          movedByOtherOutages += offVictim ? 0 : 1;
+        }
+        boolean inFlightAtTheEvent = a.server().equals(victim) && !b.server().equals(victim)
+            && b.debug().endsWith("sticky=repin") && b.startNanos() < chaos.eventDoneNanos
+            && b.endNanos() > chaos.eventNanos;
+        if (inFlightAtTheEvent && b.count() == a.count() + 2) {
+          replayed++;
+          continue;
+        }
+        assertThat(b.count()).as("counter +1 per request, user %s: %s", u, history).isEqualTo(a.count() + 1);
+      }
+      if (replies.get(0).server().equals(victim)) {
         victims++;
-        assertThat(runs).as("a user of %s moves once and stays: %s", victim, history).hasSize(2);
-      } else {
-        assertThat(runs).as("a user of another server never moves: %s", history).hasSize(1);
+        assertThat(movedOffVictim).as("a user of %s moves away: %s", victim, history).isTrue();
       }
     }
-    return victims;
+    List<String> others = watch.all().stream().filter(o -> !o.server().equals(victim))
+        .map(o -> o.server() + " " + o.state() + " at " + (o.fromNanos() - chaos.eventNanos) / 1_000_000 + " ms")
+        .toList();
+    return new Moves(victims, replayed, others, movedByOtherOutages);
+  }
+
+  private static String outages(StatusWatch watch) {
+    return watch.all().stream().map(o -> String.format("%s %s for %s ms", o.server(), o.state(),
+        o.toNanos() == Long.MAX_VALUE ? "(still)" : (o.toNanos() - o.fromNanos()) / 1_000_000)).toList().toString();
   }
 
   private static String sha256(byte[] bytes) throws Exception {
@@ -472,7 +554,9 @@ class PhpMemcachedE2ETest {
 
   /** When the schedule hit a server, and how long the health checks took to notice, then to see it back. */
   private static final class Chaos {
+    volatile long eventMillis;
     volatile long eventNanos;
+    volatile long eventDoneNanos;
     volatile Duration noticed = Duration.ZERO;
     volatile Duration back = Duration.ZERO;
   }
