@@ -47,6 +47,6 @@ if [[ " $PROXIES " == *" vertx-"* && -z ${VERTX_JAR:-} ]]; then
   export VERTX_JAR=$vertx_dir/target/vertx-baseline.jar
 fi
 export EXTRA_PROXY_NAME=tether EXTRA_PROXY_PORT=18080
-export EXTRA_PROXY_CMD="java -XX:ActiveProcessorCount=1 -Xmx256m -jar $root/target/tether.jar run --config $conf/tether.yaml"
+export EXTRA_PROXY_CMD="java -XX:ActiveProcessorCount=1 -jar $root/target/tether.jar run --config $conf/tether.yaml"
 mkdir -p "$OUT_DIR"
 exec "$compare"
