@@ -61,10 +61,6 @@ public final class Tether implements AdminServer.Operations {
     this.admin = config.admin().enabled() ? new AdminServer(vertx, config.admin(), this, metrics, pinned) : null;
   }
 
-  public static Future<Tether> start(TetherConfig config) {
-    return start(() -> config, config, List.of());
-  }
-
   public static Future<Tether> start(TetherConfig config, List<ProxyListener> listeners) {
     return start(() -> config, config, listeners);
   }

@@ -75,14 +75,13 @@ public final class Upstream {
    */
   public Backend pick(long hash, Attempts tried) {
     long now = System.nanoTime();
-    Selector.Filter filter = b -> !tried.contains(b) && b.state().acceptsNewUsers(now) && rampAccepts(b, now);
-    Backend chosen = primaries.select(hash, filter);
+    Selector.Filter open = open(tried, now);
+    Backend chosen = primaries.select(hash, b -> open.accept(b) && rampAccepts(b, now));
     if (chosen == null) {
-      // slow-start ramp must not refuse the last server standing
-      chosen = primaries.select(hash, b -> !tried.contains(b) && b.state().acceptsNewUsers(now));
+      chosen = primaries.select(hash, open); // slow-start ramp must not refuse the last server standing
     }
     if (chosen == null && backups != null) {
-      chosen = backups.select(hash, b -> !tried.contains(b) && b.state().acceptsNewUsers(now));
+      chosen = backups.select(hash, open);
     }
     return chosen;
   }
@@ -94,10 +93,14 @@ public final class Upstream {
 
   /** Like {@link #pick} but by consistent hashing: refused servers are skipped clockwise on the ring. */
   public Backend pickByHash(long hash, Attempts tried) {
-    long now = System.nanoTime();
-    Selector.Filter filter = b -> !tried.contains(b) && b.state().acceptsNewUsers(now);
-    Backend chosen = ring.select(hash, filter);
-    return chosen != null ? chosen : backupRing.select(hash, filter);
+    Selector.Filter open = open(tried, System.nanoTime());
+    Backend chosen = ring.select(hash, open);
+    return chosen != null ? chosen : backupRing.select(hash, open);
+  }
+
+  /** Servers this request has not tried that may take new users. */
+  private static Selector.Filter open(Attempts tried, long now) {
+    return b -> !tried.contains(b) && b.state().acceptsNewUsers(now);
   }
 
   /** During slow start a server is accepted with a probability that grows linearly from 0 to 1. */
