@@ -143,7 +143,12 @@ public final class ConfigLoader {
   private static TimeoutsConfig timeouts(YamlMap t) {
     TimeoutsConfig c = new TimeoutsConfig(t.duration("connect", Duration.ofSeconds(2)),
         t.duration("response_header", Duration.ofSeconds(30)), t.duration("idle", Duration.ofSeconds(60)),
-        t.duration("header", Duration.ofSeconds(10)), t.duration("body", Duration.ofSeconds(60)));
+        t.duration("header", Duration.ofSeconds(10)), t.duration("body", Duration.ofSeconds(60)),
+        t.duration("upstream_keepalive", Duration.ofSeconds(4)));
+    if (c.upstreamKeepalive().toMillis() < 1000 || c.upstreamKeepalive().toMillis() % 1000 != 0) {
+      t.error("upstream_keepalive", "expected whole seconds, at least 1s, got " + c.upstreamKeepalive().toMillis()
+          + "ms");
+    }
     t.done();
     return c;
   }
@@ -193,7 +198,8 @@ public final class ConfigLoader {
     UpstreamConfig c = new UpstreamConfig(name, balance, servers, sticky, health, passive,
         u.duration("slow_start", Duration.ZERO), u.integer("max_attempts", 3, 1, 16),
         u.size("retry_buffer", 64 * 1024), u.integer("pool_size", 256, 1, 100_000),
-        u.bool("debug_header", false));
+        u.bool("debug_header", false), u.enumValue("retry_after_send", RetryAfterSend.IDEMPOTENT,
+        RetryAfterSend.class));
     u.done();
     return c;
   }

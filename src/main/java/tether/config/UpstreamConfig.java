@@ -14,7 +14,8 @@ public record UpstreamConfig(
     int maxAttempts,
     long retryBuffer,
     int poolSize,
-    boolean debugHeader) {
+    boolean debugHeader,
+    RetryAfterSend retryAfterSend) {
 
   public UpstreamConfig {
     servers = List.copyOf(servers);

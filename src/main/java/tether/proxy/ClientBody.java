@@ -9,8 +9,9 @@ import java.time.Duration;
 
 /**
  * The client's request body as a stream to pipe upstream, policed on the way: more than {@code max_body_bytes}
- * (a chunked body has no length to check up front) is a 413, a silence longer than the body timeout a 408, and a
- * body the decoder cannot parse (bad chunk size) a 400. Each stops the stream and reports once.
+ * (a chunked body has no length to check up front) is a 413, a silence longer than the body timeout a 408, a
+ * body the decoder cannot parse a 400, and a backend that stops reading it (backpressure holds the body paused
+ * longer than the response timeout) a 504. Each stops the stream and reports once.
  */
 final class ClientBody implements ReadStream<Buffer> {
 
@@ -22,20 +23,28 @@ final class ClientBody implements ReadStream<Buffer> {
   private final Vertx vertx;
   private final long maxBytes;
   private final long timeoutMillis;
+  private final long sendStallMillis;
+  private long pausedSinceMillis = -1;
   private final Failure onFailure;
   private long received;
-  private long lastReceived;
+  private long lastProgressMillis;
   private long timer = -1;
   private boolean failed;
   private boolean paused;
   private Handler<Throwable> exceptionHandler;
   private Handler<Void> endHandler;
 
-  ClientBody(HttpServerRequest req, Vertx vertx, long maxBytes, Duration timeout, Failure onFailure) {
+  /**
+   * @param timeout         {@code timeouts.body}: the longest silence of the client while Tether reads
+   * @param sendStallMillis {@code timeouts.response_header}: the longest the backend may leave the body unread
+   */
+  ClientBody(HttpServerRequest req, Vertx vertx, long maxBytes, Duration timeout, long sendStallMillis,
+             Failure onFailure) {
     this.req = req;
     this.vertx = vertx;
     this.maxBytes = maxBytes;
     this.timeoutMillis = Math.max(1, timeout.toMillis());
+    this.sendStallMillis = Math.max(1, sendStallMillis);
     this.onFailure = onFailure;
     req.exceptionHandler(err -> fail(400, "malformed request body"));
   }
@@ -55,6 +64,7 @@ final class ClientBody implements ReadStream<Buffer> {
     armTimer();
     req.handler(buf -> {
       received += buf.length();
+      lastProgressMillis = System.currentTimeMillis();
       if (received > maxBytes) {
         fail(413, "request body larger than " + maxBytes + " bytes");
       } else if (!failed) {
@@ -78,6 +88,9 @@ final class ClientBody implements ReadStream<Buffer> {
 
   @Override
   public ReadStream<Buffer> pause() {
+    if (!paused) {
+      pausedSinceMillis = System.currentTimeMillis();
+    }
     paused = true;
     req.pause();
     return this;
@@ -85,29 +98,43 @@ final class ClientBody implements ReadStream<Buffer> {
 
   @Override
   public ReadStream<Buffer> resume() {
-    paused = false;
+    resumed();
     req.resume();
     return this;
   }
 
   @Override
   public ReadStream<Buffer> fetch(long amount) {
-    paused = false;
+    resumed();
     req.fetch(amount);
     return this;
   }
 
+  /** The client's clock restarts when Tether reads again: a pause by backpressure is not the client's fault. */
+  private void resumed() {
+    if (paused) {
+      lastProgressMillis = System.currentTimeMillis();
+    }
+    paused = false;
+  }
+
   /**
-   * Fires every timeout; a period with no new byte while we are reading is a stalled client (while the backend
-   * makes us wait, backpressure pauses the body, and that is not the client's fault).
+   * Checks a few times per timeout: no byte for the body timeout while Tether reads is a stalled client (408);
+   * paused by backpressure for the response timeout is a backend that stopped reading (504).
    */
   private void armTimer() {
     if (timer < 0) {
-      timer = vertx.setPeriodic(timeoutMillis, id -> {
-        if (received == lastReceived && !paused && !req.isEnded()) {
+      lastProgressMillis = System.currentTimeMillis();
+      long period = Math.max(50, Math.min(timeoutMillis, sendStallMillis) / 4);
+      timer = vertx.setPeriodic(period, id -> {
+        long now = System.currentTimeMillis();
+        if (req.isEnded()) {
+          cancelTimer();
+        } else if (!paused && now - lastProgressMillis > timeoutMillis) {
           fail(408, "request body stalled for more than " + timeoutMillis + " ms");
+        } else if (paused && now - pausedSinceMillis > sendStallMillis) {
+          fail(504, "upstream server stopped reading the request body");
         }
-        lastReceived = received;
       });
     }
   }

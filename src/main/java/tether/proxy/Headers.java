@@ -22,10 +22,28 @@ final class Headers {
     }
   }
 
-  /** The request's end-to-end headers but Host, which the forwarded request sets from the request target. */
+  /**
+   * The request's end-to-end headers but Host, which the forwarded request sets from the request target. Several
+   * Cookie lines become one, joined with "; " (RFC 9113 §8.2.3, RFC 6265 §5.4): PHP and most servers read only one.
+   */
   static void copyRequestHeaders(MultiMap from, MultiMap to) {
-    copyEndToEnd(from, to);
-    to.remove(HttpHeaders.HOST);
+    String connection = from.get(HttpHeaders.CONNECTION);
+    String cookies = null;
+    for (Map.Entry<String, String> header : from) {
+      String name = header.getKey();
+      if (isHopByHop(name) || (connection != null && listed(connection, name))
+          || name.equalsIgnoreCase("host")) {
+        continue;
+      }
+      if (name.equalsIgnoreCase("cookie")) {
+        cookies = cookies == null ? header.getValue() : cookies + "; " + header.getValue();
+      } else {
+        to.add(name, header.getValue());
+      }
+    }
+    if (cookies != null) {
+      to.add(HttpHeaders.COOKIE, cookies);
+    }
   }
 
   /** Without allocating: this runs for every header of every request and response. */

@@ -1,18 +1,21 @@
 package tether.proxy;
 
 import io.vertx.core.AsyncResult;
+import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientConnection;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpConnectOptions;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
-import io.vertx.core.net.HostAndPort;
 import java.util.List;
-import java.util.concurrent.TimeoutException;
+import java.util.concurrent.TimeUnit;
 import tether.sticky.Pin;
 import tether.sticky.StickySession;
 import tether.upstream.AdminState;
@@ -23,10 +26,13 @@ import tether.upstream.balancing.HashRing;
 
 /**
  * One client request, from routing to the last byte: pick (sticky first, then balancing), connect, forward,
- * stream back. A connect failure has sent nothing, so the request moves to another server whatever its method;
- * the client body stays paused until a connection is up so that this is always possible.
+ * stream back. What happens when an attempt fails is {@link Failover}'s decision; this class carries it out.
+ * The client body stays paused until a connection is up, so a connect failure can always move the request.
  */
 final class ProxyExchange {
+
+  /** A request failover would not resend never goes on a pooled connection idle this long: the keep-alive race. */
+  static final long RACE_SAFE_IDLE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
   private final ProxyContext ctx;
   private final HttpServerRequest req;
@@ -34,20 +40,26 @@ final class ProxyExchange {
   private Upstream upstream;
   private StickySession sticky;
   private Pin pin = Pin.NONE;
-  private Attempts attempts;
+  private Attempts tried;
   private boolean hasBody;
   private boolean chunked;
+  private boolean expectContinue;
   private Buffer heldBody;
   private ClientBody body;
   private RequestTarget target;
   private boolean https;
   private boolean trusted;
-  private Backend current;
-  private boolean attemptOpen;
-  private long attemptStartNanos;
-  private String stickyOutcome;
-  private HttpClientRequest upstreamRequest;
+  private StickyOutcome stickyOutcome;
+  private Attempt attempt;
+  private boolean freshRetried;
   private boolean finished;
+
+  /** What stickiness did for this request, as the access log and debug header name it. */
+  enum StickyOutcome {
+    HIT, NEW, REPIN;
+
+    final String label = name().toLowerCase();
+  }
 
   ProxyExchange(ProxyContext ctx, HttpServerRequest req) {
     this.ctx = ctx;
@@ -76,14 +88,17 @@ final class ProxyExchange {
       fail(413, "request body larger than " + limits.maxBodyBytes() + " bytes", true);
       return;
     }
+    expectContinue = hasBody && req.version() == HttpVersion.HTTP_1_1
+        && "100-continue".equalsIgnoreCase(req.getHeader(HttpHeaders.EXPECT));
     trusted = snapshot.config().trustedProxies().trusts(req.remoteAddress().hostAddress());
     https = req.isSSL() || (trusted && "https".equalsIgnoreCase(req.getHeader("X-Forwarded-Proto")));
     req.response().closeHandler(v -> clientGone());
     sticky = snapshot.sticky().get(upstream.name());
     pin = sticky.resolve(req, upstream);
-    attempts = new Attempts(upstream.config().maxAttempts());
-    if (hasBody && !chunked && length <= upstream.config().retryBuffer() && RetryPolicy.isIdempotent(req.method())) {
+    tried = new Attempts(upstream.config().maxAttempts());
+    if (hasBody && !chunked && length <= upstream.config().retryBuffer() && Failover.isIdempotent(req.method())) {
       // small body of an idempotent request: hold it whole so a failed attempt can be replayed elsewhere
+      continueClient();
       req.body().onComplete(ar -> {
         if (ar.succeeded()) {
           heldBody = ar.result();
@@ -97,17 +112,38 @@ final class ProxyExchange {
     if (hasBody) {
       req.pause(); // until a connection is up: a connect failure can then move any request elsewhere
       body = new ClientBody(req, ctx.vertx(), limits.maxBodyBytes(), snapshot.config().timeouts().body(),
-          this::clientBodyFailed);
+          ctx.responseTimeoutMillis(), this::clientBodyFailed);
+      if (chunked) {
+        StrictRequestDecoder.onMalformedBody(req.connection(),
+            problem -> clientBodyFailed(400, "malformed chunked body: " + problem));
+      }
     }
     nextAttempt(null);
   }
 
-  /** The client's body broke: too large, too slow, or malformed (bad chunk size). Nothing more is forwarded. */
+  /** The client's body broke: too large, too slow, malformed, or the backend stopped reading it. */
   private void clientBodyFailed(int status, String message) {
     fail(status, message, true);
-    if (upstreamRequest != null) {
-      upstreamRequest.reset();
+    if (attempt != null && attempt.request != null) {
+      attempt.request.reset();
     }
+  }
+
+  /** Answers {@code Expect: 100-continue} once Tether is about to read the body (nginx and Envoy do the same). */
+  private void continueClient() {
+    if (expectContinue && !req.response().headWritten()) {
+      expectContinue = false;
+      req.response().writeContinue();
+    }
+  }
+
+  private boolean replayable() {
+    return !hasBody || heldBody != null;
+  }
+
+  /** Failover would send this request again after a failure on a reused connection. */
+  private boolean resendable() {
+    return replayable() && Failover.isIdempotent(req.method());
   }
 
   private void nextAttempt(Throwable previousFailure) {
@@ -116,36 +152,48 @@ final class ProxyExchange {
       if (previousFailure == null) {
         fail(503, "no server available in upstream " + upstream.name());
       } else {
-        failFrom(previousFailure);
+        fail(Failover.Kind.of(previousFailure, false, false) == Failover.Kind.RESPONSE_TIMEOUT ? 504 : 502,
+            "upstream server unreachable or broken");
       }
       return;
     }
-    attempts.add(backend);
-    current = backend;
-    attemptStartNanos = System.nanoTime();
-    backend.state().requestStarted();
-    attemptOpen = true;
-    ctx.client().request(requestOptions(backend)).onComplete(ar -> connected(backend, ar));
+    tried.add(backend);
+    Attempt a = new Attempt(backend, false);
+    attempt = a;
+    ctx.client().request(requestOptions(backend)).onComplete(ar -> connected(a, ar));
+  }
+
+  /** The same server again, on a connection of its own: the previous one was a pooled one the server closed. */
+  private void freshAttempt(Backend backend) {
+    Attempt a = new Attempt(backend, true);
+    attempt = a;
+    ctx.client().connect(new HttpConnectOptions().setServer(backend.address()).setHost(backend.config().host())
+            .setPort(backend.config().port()).setConnectTimeout(ctx.connectTimeoutMillis()))
+        .compose(conn -> {
+          a.connection = conn;
+          return conn.request(requestOptions(backend));
+        })
+        .onComplete(ar -> connected(a, ar));
   }
 
   /** The pinned server if it can take the request, else the balancer's choice among those not yet tried. */
   private Backend choose() {
-    Backend target = pin.target();
+    Backend pinned = pin.target();
     long now = System.nanoTime();
-    if (target != null && !attempts.contains(target)) {
-      String refusal = refusal(target, now);
+    if (pinned != null && !tried.contains(pinned)) {
+      String refusal = refusal(pinned, now);
       if (refusal == null) {
-        stickyOutcome = "hit";
-        return target;
+        stickyOutcome = StickyOutcome.HIT;
+        return pinned;
       }
       repin(refusal);
     } else if (pin.invalid() != null && stickyOutcome == null) {
       repin(pin.invalid());
     }
-    Backend chosen = pin.hash() != 0 ? upstream.pickByHash(pin.hash(), attempts)
-        : upstream.pick(balancingHash(), attempts);
+    Backend chosen = pin.hash() != 0 ? upstream.pickByHash(pin.hash(), tried)
+        : upstream.pick(balancingHash(), tried);
     if (chosen != null && stickyOutcome == null && sticky != StickySession.NONE) {
-      stickyOutcome = "new";
+      stickyOutcome = StickyOutcome.NEW;
     }
     return chosen;
   }
@@ -163,8 +211,8 @@ final class ProxyExchange {
   }
 
   private void repin(String reason) {
-    if (stickyOutcome == null || stickyOutcome.equals("hit")) {
-      stickyOutcome = "repin";
+    if (stickyOutcome == null || stickyOutcome == StickyOutcome.HIT) {
+      stickyOutcome = StickyOutcome.REPIN;
       ctx.listener().repinned(upstream.name(), reason);
     }
   }
@@ -183,49 +231,68 @@ final class ProxyExchange {
         .setPort(backend.config().port())
         .setMethod(req.method())
         .setURI(target.originForm())
-        .setConnectTimeout(ctx.connectTimeoutMillis())
-        .setIdleTimeout(ctx.responseTimeoutMillis());
+        .setConnectTimeout(ctx.connectTimeoutMillis());
   }
 
-  private void connected(Backend backend, AsyncResult<HttpClientRequest> ar) {
+  private void connected(Attempt a, AsyncResult<HttpClientRequest> ar) {
+    if (a.abandoned) {
+      return;
+    }
     if (ar.failed()) {
-      endAttempt(true);
-      ctx.listener().backendFailed(backend, "connect_failed");
-      if (finished) {
-        return;
-      }
-      if (backend == pin.target()) {
-        repin("connect_failed");
-      }
-      if (RetryPolicy.mayRetry(false, req.method(), true, false, !attempts.exhausted())) {
-        ctx.listener().retried(backend, "connect_failed");
-        nextAttempt(ar.cause());
-      } else {
-        failFrom(ar.cause());
-      }
+      attemptFailed(a, Failover.Kind.of(ar.cause(), true, false), ar.cause());
       return;
     }
     HttpClientRequest out = ar.result();
     if (finished) {
       out.reset();
+      a.end(false);
       return;
     }
-    upstreamRequest = out;
+    a.request = out;
+    if (!a.dedicated) {
+      a.use = ctx.connections().of(out.connection());
+      long now = System.nanoTime();
+      long idle = a.use.idleNanos(now);
+      a.reused = a.use.startRequest();
+      if (a.reused && !resendable() && idle >= RACE_SAFE_IDLE_NANOS) {
+        // a request we would not resend never rides a connection the server may be closing right now
+        a.abandoned = true;
+        a.use = null;
+        a.end(false);
+        out.exceptionHandler(err -> { });
+        out.connection().close();
+        freshAttempt(a.backend);
+        return;
+      }
+    }
     forwardHead(out);
     out.response().onComplete(r -> {
+      if (a.abandoned) {
+        return;
+      }
       if (r.succeeded()) {
-        respond(r.result());
+        respond(a, r.result());
       } else {
-        upstreamFailedBeforeHead(r.cause());
+        attemptFailed(a, Failover.Kind.of(r.cause(), false, a.reused), r.cause());
       }
     });
+    a.phase = Failover.Phase.SENT;
+    Future<Void> sent;
     if (heldBody != null) {
-      out.end(heldBody);
+      sent = out.end(heldBody);
     } else if (hasBody) {
-      body.pipe().endOnFailure(false).to(out).onFailure(err -> out.reset());
+      continueClient();
+      sent = body.pipe().endOnFailure(false).to(out);
+      sent.onFailure(err -> out.reset());
     } else {
-      out.end();
+      sent = out.end();
     }
+    // the wait for the response head starts once the request is sent: a slow upload is not a slow server
+    sent.onSuccess(v -> {
+      if (!a.responded && !a.abandoned) {
+        out.idleTimeout(ctx.responseTimeoutMillis());
+      }
+    });
   }
 
   private void forwardHead(HttpClientRequest out) {
@@ -236,43 +303,81 @@ final class ProxyExchange {
     Headers.copyRequestHeaders(req.headers(), headers);
     sticky.stripFromRequest(headers);
     ForwardedHeaders.apply(req, headers, trusted, https);
+    headers.remove(HttpHeaders.EXPECT); // Tether itself answers 100-continue when it reads the body
+    headers.set(HttpHeaders.CONNECTION, HttpHeaders.KEEP_ALIVE); // so Apache announces its keep-alive timeout
     if (chunked) {
       out.setChunked(true);
     }
-    if (req.headers().contains(HttpHeaders.EXPECT)) {
-      out.continueHandler(v -> req.response().writeContinue());
+  }
+
+  /** What {@link Failover} decided, carried out. */
+  private void attemptFailed(Attempt a, Failover.Kind kind, Throwable cause) {
+    if (finished) {
+      a.end(false);
+      return;
+    }
+    Backend failed = a.backend;
+    if (kind.blamesServer()) {
+      ctx.listener().backendFailed(failed, kind.label());
+    }
+    Failover.Decision decision = Failover.decide(kind, a.phase,
+        new Failover.Request(req.method(), replayable(), upstream.config().retryAfterSend()),
+        upstream.config().maxAttempts() - tried.count(), freshRetried);
+    a.end(kind.blamesServer());
+    switch (decision.action()) {
+      case RETRY_SAME_SERVER_FRESH_CONNECTION -> {
+        freshRetried = true;
+        ctx.listener().retried(failed, kind.label());
+        freshAttempt(failed);
+      }
+      case RETRY_ELSEWHERE -> {
+        if (failed == pin.target()) {
+          repin(kind.label());
+        }
+        ctx.listener().retried(failed, kind.label());
+        nextAttempt(cause);
+      }
+      case FAIL -> fail(decision.status(), decision.status() == 504 ? "upstream server did not answer in time"
+          : "upstream server unreachable or broken");
+      case CLOSE_CLIENT -> {
+        req.connection().close();
+        finish(502, true, true);
+      }
     }
   }
 
-  private void respond(HttpClientResponse in) {
-    Backend backend = current;
+  private void respond(Attempt a, HttpClientResponse in) {
+    a.responded = true;
+    Backend backend = a.backend;
     ctx.listener().backendResponded(backend, in.statusCode());
     if (finished) {
       in.request().reset();
       return;
     }
+    in.request().idleTimeout(ctx.responseTimeoutMillis()); // now the longest silence in the response body
     HttpServerResponse resp = req.response();
     int status = in.statusCode();
     resp.setStatusCode(status);
     String message = in.statusMessage();
-    if (message != null && !message.isEmpty()) {
-      resp.setStatusMessage(message);
+    if (status != 304 && message != null && !message.isEmpty()) {
+      resp.setStatusMessage(message); // (not on 304: Vert.x would then add a Content-Length, RFC 9110 §8.6)
     }
     Headers.copyEndToEnd(in.headers(), resp.headers());
     sticky.onResponse(req, pin, backend, in.headers(), resp.headers(), https);
-    if ("hit".equals(stickyOutcome)) {
+    if (stickyOutcome == StickyOutcome.HIT) {
       ctx.listener().stickyHit(backend, pin.userKey());
-    } else if ("new".equals(stickyOutcome)) {
+    } else if (stickyOutcome == StickyOutcome.NEW) {
       ctx.listener().newPin(upstream.name());
     }
     if (upstream.config().debugHeader()) {
       resp.putHeader("X-Tether-Upstream", backend.name() + "; sticky=" + (stickyOutcome == null ? "none"
-          : stickyOutcome));
+          : stickyOutcome.label));
     }
     boolean bodyAllowed = req.method() != HttpMethod.HEAD && status >= 200 && status != 204 && status != 304;
     if (bodyAllowed && !in.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
       resp.setChunked(true);
     }
+    a.phase = Failover.Phase.RESPONSE_STARTED;
     // endOnFailure(false): a truncated upstream body must end in a closed connection, never a clean end
     in.pipe().endOnFailure(false).to(resp).onComplete(done -> {
       if (done.succeeded()) {
@@ -280,39 +385,10 @@ final class ProxyExchange {
       } else {
         in.request().reset();
         req.connection().close();
-        ctx.listener().backendFailed(backend, "broken_response");
+        ctx.listener().backendFailed(backend, Failover.Kind.BROKEN_BODY.label());
         finish(status, true, true);
       }
     });
-  }
-
-  private void upstreamFailedBeforeHead(Throwable cause) {
-    if (finished) {
-      return;
-    }
-    String reason = cause instanceof TimeoutException ? "timeout" : "reset";
-    Backend failed = current;
-    ctx.listener().backendFailed(failed, reason);
-    boolean replayable = !hasBody || heldBody != null;
-    if (!finished && RetryPolicy.mayRetry(true, req.method(), replayable, req.response().headWritten(),
-        !attempts.exhausted())) {
-      endAttempt(true);
-      if (failed == pin.target()) {
-        repin(reason);
-      }
-      ctx.listener().retried(failed, reason);
-      nextAttempt(cause);
-    } else {
-      failFrom(cause);
-    }
-  }
-
-  private void failFrom(Throwable cause) {
-    if (cause instanceof TimeoutException) {
-      fail(504, "upstream server did not answer in time");
-    } else {
-      fail(502, "upstream server unreachable or broken");
-    }
   }
 
   private void fail(int status, String message) {
@@ -330,8 +406,8 @@ final class ProxyExchange {
 
   private void clientGone() {
     if (!finished) {
-      if (upstreamRequest != null) {
-        upstreamRequest.reset();
+      if (attempt != null && attempt.request != null) {
+        attempt.request.reset();
       }
       finish(499, true, true);
     }
@@ -343,20 +419,16 @@ final class ProxyExchange {
     }
     finished = true;
     long now = System.nanoTime();
-    endAttempt(failed && status >= 500);
+    Attempt a = attempt;
+    if (a != null) {
+      a.end(failed && status >= 500);
+    }
     ctx.listener().exchangeEnded(new ExchangeRecord(req.remoteAddress().hostAddress(), req.method().name(),
         req.uri(), req.version() == null ? "HTTP/1.1" : protocol(req), status, req.response().bytesWritten(),
-        req.bytesRead(), upstream == null ? null : upstream.name(), current == null ? null : current.name(),
-        current == null ? -1 : now - attemptStartNanos, now - startNanos, stickyOutcome,
-        attempts == null ? 0 : attempts.count(), truncated, req.getHeader(HttpHeaders.REFERER),
+        req.bytesRead(), upstream == null ? null : upstream.name(), a == null ? null : a.backend.name(),
+        a == null ? -1 : now - a.startNanos, now - startNanos, stickyOutcome == null ? null : stickyOutcome.label,
+        tried == null ? 0 : tried.count(), truncated, req.getHeader(HttpHeaders.REFERER),
         req.getHeader(HttpHeaders.USER_AGENT)));
-  }
-
-  private void endAttempt(boolean failed) {
-    if (attemptOpen) {
-      attemptOpen = false;
-      current.state().requestEnded(failed);
-    }
   }
 
   private static String protocol(HttpServerRequest req) {
@@ -366,5 +438,4 @@ final class ProxyExchange {
       default -> "HTTP/1.1";
     };
   }
-
 }

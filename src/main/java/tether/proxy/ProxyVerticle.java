@@ -2,7 +2,7 @@ package tether.proxy;
 
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpServer;
@@ -29,7 +29,8 @@ final class ProxyVerticle extends VerticleBase implements ProxyContext {
   private final Supplier<ProxySnapshot> snapshots;
   private final ProxyListener listener;
   private final TetherConfig startConfig;
-  private HttpClient client;
+  private HttpClientAgent client;
+  private final BackendConnections connections = new BackendConnections();
   private final AtomicInteger clientConnections;
   // connections whose first request head has not arrived yet, with their header-timeout timer
   private final Map<HttpConnection, Long> awaitingHead = new HashMap<>();
@@ -49,7 +50,7 @@ final class ProxyVerticle extends VerticleBase implements ProxyContext {
     int poolSize = startConfig.upstreams().values().stream().mapToInt(u -> u.poolSize()).max().orElse(256);
     client = vertx.httpClientBuilder()
         .with(new HttpClientOptions().setKeepAlive(true)
-            .setKeepAliveTimeout((int) Math.max(1, timeouts.idle().toSeconds()))
+            .setKeepAliveTimeout((int) Math.max(1, timeouts.upstreamKeepalive().toSeconds()))
             .setConnectTimeout((int) timeouts.connect().toMillis())
             .setMaxHeaderSize(Math.max(startConfig.limits().maxHeaderBytes(), 8192) * 2))
         .with(new PoolOptions().setHttp1MaxSize(poolSize).setMaxWaitQueueSize(-1))
@@ -106,11 +107,18 @@ final class ProxyVerticle extends VerticleBase implements ProxyContext {
   private void upstreamConnected(HttpConnection conn) {
     // a backend dying resets its pooled connections: the exchange reports that, so no log line per connection
     conn.exceptionHandler(err -> { });
+    KeepAliveMargin.install(conn);
+    connections.opened(conn);
     Backend backend = snapshots.get().backendAt(conn.remoteAddress());
     if (backend != null) {
       listener.upstreamConnections(backend, 1);
-      conn.closeHandler(v -> listener.upstreamConnections(backend, -1));
     }
+    conn.closeHandler(v -> {
+      connections.closed(conn);
+      if (backend != null) {
+        listener.upstreamConnections(backend, -1);
+      }
+    });
   }
 
   /** Stops accepting, lets in-flight requests finish within the grace period, then closes. */
@@ -141,8 +149,13 @@ final class ProxyVerticle extends VerticleBase implements ProxyContext {
   }
 
   @Override
-  public HttpClient client() {
+  public HttpClientAgent client() {
     return client;
+  }
+
+  @Override
+  public BackendConnections connections() {
+    return connections;
   }
 
   @Override

@@ -27,6 +27,9 @@ final class RequestValidator {
     if (hosts.size() > 1 || (hosts.isEmpty() && req.version() == HttpVersion.HTTP_1_1)) {
       return new Rejection(400, "an HTTP/1.1 request needs exactly one Host header");
     }
+    if (!hosts.isEmpty() && !validHost(hosts.get(0))) {
+      return new Rejection(400, "invalid Host header");
+    }
     int count = 0;
     for (Map.Entry<String, String> h : headers) {
       if (!validName(h.getKey()) || !validValue(h.getValue())) {
@@ -80,6 +83,62 @@ final class RequestValidator {
       }
     }
     return chunked == 1 && tokens[tokens.length - 1].trim().equalsIgnoreCase("chunked");
+  }
+
+  /**
+   * {@code uri-host [ ":" port ]} (RFC 9112 §3.2, RFC 3986 §3.2.2): a reg-name (unreserved, pct-encoded,
+   * sub-delims) or an IP-literal in brackets, then an optional port of up to five digits. Empty is allowed (a
+   * target without authority). Anything else, a space included, is refused as nginx and HAProxy do.
+   */
+  static boolean validHost(String host) {
+    int end = host.length();
+    int i = 0;
+    if (host.startsWith("[")) {
+      int close = host.indexOf(']');
+      if (close < 2) {
+        return false;
+      }
+      for (i = 1; i < close; i++) {
+        char c = host.charAt(i);
+        if (!(Character.digit(c, 16) >= 0 && c < 0x80) && c != ':' && c != '.') {
+          return false;
+        }
+      }
+      i = close + 1;
+    } else {
+      for (; i < end && host.charAt(i) != ':'; i++) {
+        char c = host.charAt(i);
+        if (c == '%') {
+          if (i + 2 >= end || !isHex(host.charAt(i + 1)) || !isHex(host.charAt(i + 2))) {
+            return false;
+          }
+          i += 2;
+        } else if (!isRegNameChar(c)) {
+          return false;
+        }
+      }
+    }
+    if (i == end) {
+      return true;
+    }
+    if (host.charAt(i) != ':' || end - i - 1 > 5) {
+      return false;
+    }
+    for (int p = i + 1; p < end; p++) {
+      if (host.charAt(p) < '0' || host.charAt(p) > '9') {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean isHex(char c) {
+    return c < 0x80 && Character.digit(c, 16) >= 0;
+  }
+
+  /** unreserved and sub-delims (RFC 3986 §2.2, §2.3). */
+  private static boolean isRegNameChar(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || "-._~!$&'()*+,;=".indexOf(c) >= 0;
   }
 
   /** A token (RFC 9110 §5.6.2): no whitespace, controls or separators, so "Name :" cannot pass. */

@@ -1,0 +1,47 @@
+package tether.proxy;
+
+import io.vertx.core.http.HttpClientConnection;
+import io.vertx.core.http.HttpClientRequest;
+import tether.upstream.Backend;
+
+/**
+ * One try of a request on one server: which server, on which connection, how far it got. An exchange has one
+ * current attempt; a retry starts a new one. Event-loop confined.
+ */
+final class Attempt {
+
+  final Backend backend;
+  /** On a connection opened for this attempt alone (not pooled); closed when the exchange ends. */
+  final boolean dedicated;
+  final long startNanos = System.nanoTime();
+  HttpClientRequest request;
+  HttpClientConnection connection;
+  BackendConnections.Use use;
+  boolean reused;
+  Failover.Phase phase = Failover.Phase.NOTHING_SENT;
+  boolean responded;
+  private boolean open = true;
+  /** Superseded by another attempt: its late callbacks are ignored. */
+  boolean abandoned;
+
+  Attempt(Backend backend, boolean dedicated) {
+    this.backend = backend;
+    this.dedicated = dedicated;
+    backend.state().requestStarted();
+  }
+
+  /** Ends the server's in-flight count once; {@code failed} counts a failure against it. */
+  void end(boolean failed) {
+    if (open) {
+      open = false;
+      backend.state().requestEnded(failed);
+      long now = System.nanoTime();
+      if (use != null && !failed) {
+        use.requestEnded(now);
+      }
+      if (dedicated && connection != null) {
+        connection.close();
+      }
+    }
+  }
+}
