@@ -12,6 +12,8 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.List;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import tether.config.AdminConfig;
 import tether.config.Units;
 import tether.metrics.PinnedUsers;
@@ -24,9 +26,13 @@ import tether.upstream.Upstream;
 /**
  * The operator listener: {@code GET /metrics} (Prometheus), {@code GET /status} (JSON), {@code GET /} (the status
  * page), {@code POST /servers/{upstream}/{server}/{drain|disable|enable}} and {@code POST /reload}. With a token
- * configured, everything but the page itself needs {@code Authorization: Bearer <token>}.
+ * configured, everything but the page itself needs {@code Authorization: Bearer <token>}. Cross-site and
+ * DNS-rebinding requests get 403 before that (see {@link CrossSiteGuard}); every POST and every 403 is logged with
+ * who asked (remote address, whether a token was sent), what, and the outcome.
  */
 public final class AdminServer {
+
+  private static final Logger LOG = LoggerFactory.getLogger(AdminServer.class);
 
   /** What the admin API asks of the running Tether. */
   public interface Operations {
@@ -42,6 +48,7 @@ public final class AdminServer {
   private final TetherMetrics metrics;
   private final PinnedUsers pinned;
   private final String page;
+  private final CrossSiteGuard guard;
   private HttpServer server;
 
   public AdminServer(Vertx vertx, AdminConfig config, Operations ops, TetherMetrics metrics, PinnedUsers pinned) {
@@ -51,6 +58,7 @@ public final class AdminServer {
     this.metrics = metrics;
     this.pinned = pinned;
     this.page = resource("/tether/admin/status.html");
+    this.guard = new CrossSiteGuard(config.address(), config.allowedHosts());
   }
 
   public Future<HttpServer> start() {
@@ -68,12 +76,25 @@ public final class AdminServer {
 
   private void handle(HttpServerRequest req) {
     String path = req.path();
+    String host = req.getHeader("Host");
+    if (host == null && req.authority() != null) {
+      host = req.authority().toString(); // HTTP/2 (h2c) carries it in :authority
+    }
+    CrossSiteGuard.Verdict verdict = guard.check(req.method(), host, req.getHeader("Origin"),
+        req.getHeader("Sec-Fetch-Site"));
+    if (!verdict.allowed()) {
+      json(req, 403, new JsonObject().put("error", verdict.reason()));
+      return;
+    }
     if (req.method() == HttpMethod.GET && path.equals("/")) {
       req.response().putHeader("content-type", "text/html; charset=utf-8")
           .putHeader("cache-control", "no-store").end(page);
       return;
     }
     if (!authorized(req)) {
+      if (!CrossSiteGuard.isSafe(req.method())) {
+        audit(req, 401, "no valid bearer token");
+      }
       req.response().setStatusCode(401).putHeader("www-authenticate", "Bearer realm=\"tether\"")
           .end("401 Unauthorized: Authorization: Bearer <admin token> required\n");
       return;
@@ -129,6 +150,32 @@ public final class AdminServer {
         .put("admin", state.name().toLowerCase()));
   }
 
+  /** One line per admin action or refusal: {@code admin disable app/web3 from 127.0.0.1:5432 (token: none): ...}. */
+  private void audit(HttpServerRequest req, int status, String detail) {
+    String[] p = req.path().split("/");
+    String what = p.length == 5 && p[1].equals("servers") ? p[4] + " " + p[2] + "/" + p[3]
+        : req.path().equals("/reload") ? "reload" : req.method() + " " + req.path();
+    String query = req.query() == null ? "" : "?" + req.query();
+    if (status < 400) {
+      LOG.info("admin {}{} from {} (token: {}): accepted ({})", what, query, req.remoteAddress(), tokenUse(req),
+          status);
+    } else {
+      LOG.warn("admin {}{} from {} (token: {}): refused ({}: {})", what, query, req.remoteAddress(), tokenUse(req),
+          status, detail);
+    }
+  }
+
+  /** Whether a token came with the request, never the token itself. */
+  private String tokenUse(HttpServerRequest req) {
+    if (req.getHeader("Authorization") == null) {
+      return "none";
+    }
+    if (config.token() == null || config.token().isEmpty()) {
+      return "sent, none configured";
+    }
+    return authorized(req) ? "valid" : "invalid";
+  }
+
   private boolean authorized(HttpServerRequest req) {
     if (config.token() == null || config.token().isEmpty()) {
       return true;
@@ -138,7 +185,11 @@ public final class AdminServer {
     return header != null && MessageDigest.isEqual(expected, header.getBytes(StandardCharsets.UTF_8));
   }
 
-  private static void json(HttpServerRequest req, int status, JsonObject body) {
+  private void json(HttpServerRequest req, int status, JsonObject body) {
+    if (!CrossSiteGuard.isSafe(req.method()) || status == 403) {
+      audit(req, status, body.containsKey("errors") ? body.getJsonArray("errors").encode()
+          : body.getString("error"));
+    }
     req.response().setStatusCode(status).putHeader("content-type", "application/json")
         .putHeader("cache-control", "no-store").end(body.encodePrettily());
   }

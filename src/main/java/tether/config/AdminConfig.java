@@ -1,4 +1,18 @@
 package tether.config;
 
-/** The operator listener: metrics, status and admin API. {@code token} may be null on loopback. */
-public record AdminConfig(boolean enabled, String address, int port, String token) {}
+import java.util.List;
+
+/**
+ * The operator listener: metrics, status and admin API. {@code token} may be null on loopback. {@code allowedHosts}:
+ * extra names (no port) the admin listener answers to in {@code Host}, besides localhost, its address and IP literals.
+ */
+public record AdminConfig(boolean enabled, String address, int port, String token, List<String> allowedHosts) {
+
+  public AdminConfig {
+    allowedHosts = allowedHosts == null ? List.of() : List.copyOf(allowedHosts);
+  }
+
+  public AdminConfig(boolean enabled, String address, int port, String token) {
+    this(enabled, address, port, token, List.of());
+  }
+}

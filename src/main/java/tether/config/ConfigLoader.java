@@ -29,6 +29,7 @@ import org.snakeyaml.engine.v2.nodes.Node;
 public final class ConfigLoader {
 
   private static final Pattern ENV = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)}");
+  private static final Pattern HOST_NAME = Pattern.compile("\\[[0-9a-fA-F:.]+]|[A-Za-z0-9.-]+");
   private static final Pattern HOST_PORT = Pattern.compile("(\\[[0-9a-fA-F:.]+]|[A-Za-z0-9.-]+):(\\d{1,5})");
   // Generated once per process, so a reload without configured secrets keeps accepting the cookies it issued.
   private static final String PROCESS_SECRET = randomSecret();
@@ -162,8 +163,15 @@ public final class ConfigLoader {
   }
 
   private AdminConfig admin(YamlMap a) {
+    List<String> hosts = a.stringList("allowed_hosts");
+    for (String h : hosts) {
+      if (!HOST_NAME.matcher(h).matches()) {
+        a.error("allowed_hosts", "expected a host name without scheme or port (e.g. tether-admin.internal),"
+            + " got \"" + h + "\"");
+      }
+    }
     AdminConfig c = new AdminConfig(a.bool("enabled", true), a.string("address", "127.0.0.1"),
-        a.integer("port", 9090, 0, 65535), expand(a.string("token", "${TETHER_ADMIN_TOKEN}")));
+        a.integer("port", 9090, 0, 65535), expand(a.string("token", "${TETHER_ADMIN_TOKEN}")), hosts);
     if (c.enabled() && !isLoopback(c.address()) && (c.token() == null || c.token().isBlank())) {
       a.error("address", "admin listener on " + c.address() + " is not loopback: set admin.token"
           + " (or TETHER_ADMIN_TOKEN) so the admin API requires a bearer token");

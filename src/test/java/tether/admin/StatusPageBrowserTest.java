@@ -22,7 +22,10 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 import tether.testing.Backends;
 import tether.testing.TetherHarness;
 
-/** The status page in a real headless Chromium: it loads, lists the servers, and a killed one turns red by itself. */
+/**
+ * The status page in a real headless Chromium: it loads, lists the servers, a killed one turns red by itself, and its
+ * own buttons still work.
+ */
 class StatusPageBrowserTest {
 
   private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
@@ -84,6 +87,12 @@ class StatusPageBrowserTest {
     Path out = Path.of("target", "screenshots");
     Files.createDirectories(out);
     Files.write(out.resolve("status-page.png"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+
+    // the page's own buttons: Chromium's same-origin fetch (Origin, Sec-Fetch-Site) passes the cross-site guard
+    ((JavascriptExecutor) browser).executeScript(
+        "[...document.querySelectorAll(\"tr[data-server='web1'] button\")].find(b => b.textContent === 'disable')"
+            + ".click();");
+    wait.until(d -> row("web1").equals(List.of("disabled", "rgb(138, 147, 163)")));
   }
 
   /** A server row's state class and state-cell colour, read in one go (the page re-renders every second). */
