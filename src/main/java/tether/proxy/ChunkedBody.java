@@ -119,7 +119,8 @@ final class ChunkedBody {
       }
       case DATA_CR -> {
         state = State.DATA_LF;
-        return b == '\r' ? null : "chunk data longer than its size (no CRLF after it)";
+        return b == '\r' ? null : b == '\n' ? "chunk data followed by a bare LF"
+            : "chunk data longer than its size (no CRLF after it)";
       }
       case DATA_LF -> {
         if (b != '\n') {
@@ -136,6 +137,9 @@ final class ChunkedBody {
           state = State.END_LF;
           return null;
         }
+        if (b == '\n') {
+          return "chunked body ends in a bare LF";
+        }
         state = State.TRAILER_NAME;
         return tokenChar(b) ? countTrailer() : "invalid trailer field";
       }
@@ -150,6 +154,9 @@ final class ChunkedBody {
         if (b == '\r') {
           state = State.TRAILER_LF;
           return null;
+        }
+        if (b == '\n') {
+          return "trailer line ends in a bare LF";
         }
         return isControl(b) ? "control character in a trailer field" : countTrailer();
       }
