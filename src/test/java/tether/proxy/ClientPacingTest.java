@@ -1,0 +1,118 @@
+package tether.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tether.testing.Backends;
+import tether.testing.ProxyTestBase;
+import tether.testing.RawHttp;
+import tether.testing.TetherHarness;
+
+/**
+ * Timeouts that fit real clients (issue 11 items 4-5): a slow upload is not a slow server, and
+ * {@code Expect: 100-continue} is answered by Tether as soon as it reads the body.
+ */
+class ClientPacingTest extends ProxyTestBase {
+
+  private final AtomicReference<String> expectSeen = new AtomicReference<>();
+
+  private void startEcho() {
+    Backends.Backend echo = backends.start("echo", req -> {
+      expectSeen.set(req.getHeader("Expect"));
+      req.body().onSuccess(b -> req.response().end("got " + b.length() + ": " + b));
+    });
+    tether = TetherHarness.start(upstream("", echo) + "timeouts: {response_header: 1s, body: 5s}\n");
+  }
+
+  @Test
+  void aSlowUploadLongerThanTheResponseTimeoutArrivesIntact() throws Exception {
+    startEcho();
+    try (RawHttp raw = new RawHttp(tether.port())) {
+      raw.send("POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\n");
+      for (char c : "abcdef".toCharArray()) {
+        Thread.sleep(400); // one byte every 400 ms: 2.4 s in all, the response timeout is 1 s
+        raw.send(String.valueOf(c));
+      }
+      assertThat(raw.readUntilCloseOrQuiet(2000).text()).startsWith("HTTP/1.1 200").endsWith("got 6: abcdef");
+    }
+  }
+
+  @Test
+  void aSlowChunkedUploadArrivesIntact() throws Exception {
+    startEcho();
+    try (RawHttp raw = new RawHttp(tether.port())) {
+      raw.send("POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
+      for (String chunk : List.of("ab", "cd", "ef")) {
+        Thread.sleep(600);
+        raw.send("2\r\n" + chunk + "\r\n");
+      }
+      raw.send("0\r\n\r\n");
+      assertThat(raw.readUntilCloseOrQuiet(2000).text()).startsWith("HTTP/1.1 200").endsWith("got 6: abcdef");
+    }
+  }
+
+  @Test
+  void aServerSlowAfterTheUploadStillGets504() throws Exception {
+    Backends.Backend slow = backends.start("slow", req -> req.body().onSuccess(b ->
+        backends.vertx().setTimer(3000, t -> req.response().end("late"))));
+    tether = TetherHarness.start(upstream("", slow) + "timeouts: {response_header: 1s}\n");
+    try (RawHttp raw = new RawHttp(tether.port())) {
+      assertThat(raw.send("POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nab").readUntilCloseOrQuiet(2500)
+          .text()).startsWith("HTTP/1.1 504");
+    }
+  }
+
+  /** Streamed body (POST), held body (small PUT): 100 Continue at once, never the client's expect timeout. */
+  @Test
+  void expect100ContinueIsAnsweredByTetherForStreamedAndHeldBodies() throws Exception {
+    startEcho();
+    for (String method : List.of("POST", "PUT")) {
+      try (RawHttp raw = new RawHttp(tether.port())) {
+        raw.send(method + " /up HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+        assertThat(raw.readUntilCloseOrQuiet(1500).text()).as(method).isEqualTo("HTTP/1.1 100 Continue\r\n\r\n");
+        assertThat(raw.send("hello").readUntilCloseOrQuiet(1500).text()).as(method).startsWith("HTTP/1.1 200")
+            .endsWith("got 5: hello");
+      }
+      assertThat(expectSeen.get()).as("Expect is Tether's to answer, not forwarded").isNull();
+    }
+  }
+
+  @Test
+  void aRefusedRequestWithExpectGetsItsAnswerWithout100() throws Exception {
+    startEcho();
+    try (RawHttp raw = new RawHttp(tether.port())) {
+      RawHttp.Read read = raw.send("POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999999\r\n"
+          + "Expect: 100-continue\r\n\r\n").readUntilCloseOrQuiet(1500);
+      assertThat(read.text()).startsWith("HTTP/1.1 413");
+    }
+  }
+
+  /** The issue's example with a real client: curl waits up to 10 s for 100 Continue. */
+  @Test
+  void curlWithExpectDoesNotWaitForItsExpectTimeout(@TempDir Path dir) throws Exception {
+    Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/curl")), "curl is not installed");
+    Backends.Backend unauthorized = backends.start("auth", req -> {
+      if (req.method().name().equals("PUT")) {
+        req.response().setStatusCode(401).end("login first"); // without reading the body
+      } else {
+        req.body().onSuccess(b -> req.response().end("got " + b.length()));
+      }
+    });
+    tether = TetherHarness.start(upstream("", unauthorized));
+    Path body = Files.write(dir.resolve("body"), new byte[2000]);
+    for (String method : List.of("POST", "PUT")) {
+      Process curl = new ProcessBuilder("curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--expect100-timeout",
+          "10", "-H", "Expect: 100-continue", "-X", method, "--data-binary", "@" + body, tether.url("/x"))
+          .redirectErrorStream(true).start();
+      assertThat(curl.waitFor(5, TimeUnit.SECONDS)).as(method + " done well before curl's 10 s").isTrue();
+      assertThat(new String(curl.getInputStream().readAllBytes())).isEqualTo(method.equals("PUT") ? "401" : "200");
+    }
+  }
+}
