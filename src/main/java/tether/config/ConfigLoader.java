@@ -32,6 +32,7 @@ public final class ConfigLoader {
   private static final Pattern HOST_PORT = Pattern.compile("(\\[[0-9a-fA-F:.]+]|[A-Za-z0-9.-]+):(\\d{1,5})");
   // Generated once per process, so a reload without configured secrets keeps accepting the cookies it issued.
   private static final String PROCESS_SECRET = randomSecret();
+  private static final Duration DEFAULT_HEALTH_TIMEOUT = Duration.ofSeconds(1);
 
   private final UnaryOperator<String> env;
   private final StickyBinder sticky;
@@ -244,7 +245,9 @@ public final class ConfigLoader {
     });
     int[] status = h.scalar("expect_status", new int[] {200, 399}, ConfigLoader::statusRange);
     Duration interval = h.duration("interval", Duration.ofSeconds(2));
-    Duration timeout = h.duration("timeout", Duration.ofSeconds(1));
+    // like HAProxy's timeout check, which defaults to inter: never longer than the interval unless written so
+    Duration timeout = h.duration("timeout", interval.isZero() ? DEFAULT_HEALTH_TIMEOUT
+        : min(DEFAULT_HEALTH_TIMEOUT, interval));
     int rise = h.integer("rise", 2, 1, 100);
     int fall = h.integer("fall", 2, 1, 100);
     String expectBody = h.string("expect_body", null);
@@ -291,6 +294,10 @@ public final class ConfigLoader {
   private static PassiveHealthConfig defaultPassive() {
     return new PassiveHealthConfig(3, Duration.ofSeconds(10), Duration.ofSeconds(10), Duration.ofMinutes(5),
         Set.of());
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
   }
 
   private static Duration max(Duration a, Duration b) {

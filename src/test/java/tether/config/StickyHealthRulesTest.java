@@ -139,10 +139,21 @@ class StickyHealthRulesTest {
             passive: {max_fails: 5, fail_window: 30s, eject_for: 30s, max_eject_for: 30s,
                       fail_statuses: [502, 503]}
             """),
+        row("a short interval alone: the default timeout follows it", "health: {interval: 200ms}\n"),
         row("a long eject_for alone: the default max_eject_for follows it", "passive: {eject_for: 10m}\n"),
         row("max_fails 1 needs no fail_window", "passive: {max_fails: 1, fail_window: 0s}\n"),
 
         // cross-field contradictions
+        row("health timeout longer than interval", """
+            health:
+              interval: 1s
+              timeout: 2s
+            """,
+            "t.yaml:5: upstreams.app.health.timeout: 2s is longer than interval 1s (expected: timeout <="
+                + " interval)"),
+        row("health timeout longer than the default interval", "health: {timeout: 3s}\n",
+            "t.yaml:3: upstreams.app.health.timeout: 3s is longer than interval 2s (expected: timeout <="
+                + " interval)"),
         row("health interval 0", "health: {interval: 0s, timeout: 1s}\n",
             "t.yaml:3: upstreams.app.health.interval: must be more than 0"),
         row("health timeout 0", "health: {timeout: 0s}\n",
@@ -191,10 +202,12 @@ class StickyHealthRulesTest {
             "t.yaml:3: upstreams.app.sticky.key: a header name is needed (expected: cookie:NAME, header:NAME or"
                 + " ip)"),
         row("every contradiction at once, in file order", """
-            health: {interval: 1s, expect_status: 500-200}
+            health: {interval: 1s, timeout: 5s, expect_status: 500-200}
             passive: {eject_for: 1m, max_eject_for: 30s}
             sticky: {mode: route, secret: s, max_idle: 1m}
             """,
+            "t.yaml:3: upstreams.app.health.timeout: 5s is longer than interval 1s (expected: timeout <="
+                + " interval)",
             "t.yaml:3: upstreams.app.health.expect_status: 500-200 is an empty range: no status would pass"
                 + " (expected: low-high, like 200-399)",
             "t.yaml:4: upstreams.app.passive.max_eject_for: 30s is shorter than eject_for 1m (expected:"
@@ -242,7 +255,8 @@ class StickyHealthRulesTest {
 
   @Test
   void defaultsFollowTheKeysGiven() throws Exception {
-    UpstreamConfig app = parse("passive: {eject_for: 10m}\n");
+    UpstreamConfig app = parse("health: {interval: 200ms}\npassive: {eject_for: 10m}\n");
+    assertThat(app.health().timeout()).isEqualTo(Duration.ofMillis(200));
     assertThat(app.passive().maxEjectFor()).isEqualTo(Duration.ofMinutes(10));
     UpstreamConfig plain = parse("health: {}\n");
     assertThat(plain.health().timeout()).isEqualTo(Duration.ofSeconds(1));
