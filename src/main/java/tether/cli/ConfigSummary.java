@@ -36,26 +36,29 @@ final class ConfigSummary {
     return out.toString();
   }
 
-  private static String sticky(StickyConfig s) {
-    return switch (s.mode()) {
-      case NONE -> "none";
-      case COOKIE -> "cookie " + s.cookie() + " (HMAC-signed, " + s.secrets().size() + " key(s)"
+  private static String sticky(StickyConfig config) {
+    if (config instanceof StickyConfig.Cookie s) {
+      return "cookie " + s.cookie() + " (HMAC-signed, " + s.secrets().size() + " key(s)"
           + (s.secretGenerated() ? " GENERATED AT START: cookies die with this process" : "")
           + ", max_idle " + (s.maxIdle() == null ? "off" : Units.format(s.maxIdle()))
           + ", max_life " + (s.maxLife() == null ? "off" : Units.format(s.maxLife()))
-          + "; Path=/; HttpOnly; SameSite=" + s.sameSite() + "; Secure " + switch (s.secure()) {
+          + "; Path=/; HttpOnly; SameSite=" + s.sameSite().attribute() + "; Secure " + switch (s.secure()) {
             case AUTO -> "on https";
             case ALWAYS -> "always";
             case NEVER -> "never";
           } + (s.domain() == null ? "" : "; Domain=" + s.domain())
           + (s.maxAge() == null ? "" : "; Max-Age=" + s.maxAge().toSeconds()) + ")";
-      case ROUTE -> "route from cookie " + s.cookie() + ", ;" + s.pathParam() + "= or ?" + s.queryParam()
+    } else if (config instanceof StickyConfig.Route s) {
+      return "route from cookie " + s.cookie() + ", ;" + s.pathParam() + "= or ?" + s.queryParam()
           + "= (separator \"" + s.separator() + "\"); moves remembered " + Units.format(s.ttl());
-      case LEARN -> "learn " + s.cookie() + " from Set-Cookie (max " + s.maxEntries() + " entries, idle ttl "
+    } else if (config instanceof StickyConfig.Learn s) {
+      return "learn " + s.cookie() + " from Set-Cookie (max " + s.maxEntries() + " entries, idle ttl "
           + Units.format(s.ttl()) + ")";
-      case HASH -> "consistent hash of " + (s.hashKey() == StickyConfig.HashKey.IP ? "client ip"
-          : s.hashKey().name().toLowerCase() + " " + s.hashKeyName()) + "; new keys remembered "
+    } else if (config instanceof StickyConfig.Hash s) {
+      return "consistent hash of " + (s.key() == StickyConfig.HashKey.IP ? "client ip"
+          : s.key().name().toLowerCase() + " " + s.keyName()) + "; new keys remembered "
           + Units.format(s.learnWindow()) + " (sliding)";
-    };
+    }
+    return "none";
   }
 }

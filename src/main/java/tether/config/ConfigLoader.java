@@ -33,8 +33,10 @@ public final class ConfigLoader {
   private static final Pattern HOST_PORT = Pattern.compile("(\\[[0-9a-fA-F:.]+]|[A-Za-z0-9.-]+):(\\d{1,5})");
   // Generated once per process, so a reload without configured secrets keeps accepting the cookies it issued.
   private static final String PROCESS_SECRET = randomSecret();
+  private static final Duration DEFAULT_HEALTH_TIMEOUT = Duration.ofSeconds(1);
 
   private final UnaryOperator<String> env;
+  private final StickyBinder sticky;
 
   public ConfigLoader() {
     this(System::getenv);
@@ -43,6 +45,7 @@ public final class ConfigLoader {
   /** {@code env} resolves {@code ${NAME}} in secrets and tokens (tests pass their own). */
   public ConfigLoader(UnaryOperator<String> env) {
     this.env = env;
+    this.sticky = new StickyBinder(env, this::expand, PROCESS_SECRET);
   }
 
   public TetherConfig load(Path file) throws ConfigException {
@@ -184,8 +187,12 @@ public final class ConfigLoader {
     List<ServerConfig> servers = new ArrayList<>();
     Set<String> names = new HashSet<>();
     Set<String> routes = new HashSet<>();
+    List<YamlMap> withRoute = new ArrayList<>();
     for (YamlMap s : u.mapList("servers")) {
       ServerConfig server = server(s);
+      if (s.has("route")) {
+        withRoute.add(s);
+      }
       if (server.name() != null && !names.add(server.name())) {
         s.error("name", "duplicate server name \"" + server.name() + "\" in upstream " + name);
       }
@@ -200,7 +207,14 @@ public final class ConfigLoader {
       u.error("servers", "every server is a backup: at least one must be a primary");
     }
     Balance balance = u.enumValue("balance", Balance.ROUND_ROBIN, Balance.class);
-    StickyConfig sticky = u.map("sticky").map(this::sticky).orElse(StickyConfig.NONE);
+    Optional<YamlMap> stickyYaml = u.map("sticky");
+    StickyConfig bound = stickyYaml.isPresent() ? this.sticky.bind(stickyYaml.get()) : StickyConfig.NONE;
+    StickyConfig sticky = bound == null ? StickyConfig.NONE : bound;
+    if (bound != null && sticky.mode() != StickyConfig.Mode.ROUTE) {
+      // a server's route is a key of sticky mode route: in any other mode it would be silently ignored
+      withRoute.forEach(s -> s.error("route", "only sticky mode route reads it (this upstream's sticky mode is "
+          + sticky.mode().yamlName() + ")"));
+    }
     HealthConfig health = u.map("health").map(ConfigLoader::health).orElse(null);
     PassiveHealthConfig passive = u.map("passive").map(ConfigLoader::passive).orElse(defaultPassive());
     UpstreamConfig c = new UpstreamConfig(name, balance, servers, sticky, health, passive,
@@ -232,56 +246,6 @@ public final class ConfigLoader {
     return c;
   }
 
-  private StickyConfig sticky(YamlMap s) {
-    StickyConfig.Mode mode = s.enumValue("mode", StickyConfig.Mode.COOKIE, StickyConfig.Mode.class);
-    String defaultCookie = switch (mode) {
-      case COOKIE -> "TETHER";
-      case ROUTE -> "JSESSIONID";
-      default -> "PHPSESSID";
-    };
-    List<String> secrets = new ArrayList<>();
-    for (String secret : s.stringList("secret")) {
-      String value = expand(secret);
-      if (value != null && !value.isBlank()) {
-        secrets.add(value);
-      }
-    }
-    if (!s.has("secret")) {
-      String fromEnv = env.apply("TETHER_STICKY_SECRET");
-      if (fromEnv != null && !fromEnv.isBlank()) {
-        secrets.addAll(List.of(fromEnv.split(",")));
-      }
-    }
-    boolean generated = secrets.isEmpty();
-    if (generated) {
-      secrets.add(PROCESS_SECRET);
-    }
-    String hashKeyText = s.string("key", "cookie:" + s.string("cookie", defaultCookie));
-    StickyConfig.HashKey hashKey = StickyConfig.HashKey.IP;
-    String hashKeyName = null;
-    if (hashKeyText.startsWith("cookie:") || hashKeyText.startsWith("header:")) {
-      hashKey = hashKeyText.startsWith("cookie:") ? StickyConfig.HashKey.COOKIE : StickyConfig.HashKey.HEADER;
-      hashKeyName = hashKeyText.substring(hashKeyText.indexOf(':') + 1);
-    } else if (!hashKeyText.equals("ip")) {
-      s.error("key", "expected cookie:NAME, header:NAME or ip, got \"" + hashKeyText + "\"");
-    }
-    String sameSite = s.scalar("same_site", "Lax", v -> switch (v.toLowerCase()) {
-      case "lax" -> "Lax";
-      case "strict" -> "Strict";
-      case "none" -> "None";
-      default -> throw new IllegalArgumentException("expected lax | strict | none, got \"" + v + "\"");
-    });
-    StickyConfig c = new StickyConfig(mode, s.string("cookie", defaultCookie), secrets, generated,
-        s.duration("max_idle", null), s.duration("max_life", null), s.string("domain", null),
-        s.duration("max_age", null), s.enumValue("secure", StickyConfig.Secure.AUTO, StickyConfig.Secure.class),
-        sameSite, s.string("separator", "."), s.string("path_param", "jsessionid"),
-        s.string("query_param", "jsessionid"), s.integer("max_entries", 100_000, 1, 100_000_000),
-        s.duration("ttl", Duration.ofMinutes(30)), hashKey, hashKeyName,
-        s.duration("learn_window", Duration.ofSeconds(30)));
-    s.done();
-    return c;
-  }
-
   private static HealthConfig health(YamlMap h) {
     String path = h.string("path", "/health");
     if (!path.startsWith("/")) {
@@ -294,13 +258,18 @@ public final class ConfigLoader {
       return v;
     });
     int[] status = h.scalar("expect_status", new int[] {200, 399}, ConfigLoader::statusRange);
-    HealthConfig c = new HealthConfig(path, method, h.duration("interval", Duration.ofSeconds(2)),
-        h.duration("timeout", Duration.ofSeconds(1)), h.integer("rise", 2, 1, 100), h.integer("fall", 2, 1, 100),
-        status[0], status[1], h.string("expect_body", null), h.string("host", null),
-        h.integer("port", 0, 0, 65535), h.bool("start_down", false));
-    if (c.interval().isZero()) {
-      h.error("interval", "must be more than 0");
-    }
+    Duration interval = h.duration("interval", Duration.ofSeconds(2));
+    // like HAProxy's timeout check, which defaults to inter: never longer than the interval unless written so
+    Duration timeout = h.duration("timeout", interval.isZero() ? DEFAULT_HEALTH_TIMEOUT
+        : min(DEFAULT_HEALTH_TIMEOUT, interval));
+    int rise = h.integer("rise", 2, 1, 100);
+    int fall = h.integer("fall", 2, 1, 100);
+    String expectBody = h.string("expect_body", null);
+    String host = h.string("host", null);
+    int port = h.integer("port", 0, 0, 65535);
+    boolean startDown = h.bool("start_down", false);
+    HealthConfig c = h.build(() -> new HealthConfig(path, method, interval, timeout, rise, fall, status[0],
+        status[1], expectBody, host, port, startDown), null);
     h.done();
     return c;
   }
@@ -324,9 +293,14 @@ public final class ConfigLoader {
       }
     }
     PassiveHealthConfig d = defaultPassive();
-    PassiveHealthConfig c = new PassiveHealthConfig(p.integer("max_fails", d.maxFails(), 0, 1000),
-        p.duration("fail_window", d.failWindow()), p.duration("eject_for", d.ejectFor()),
-        p.duration("max_eject_for", d.maxEjectFor()), p.has("fail_statuses") ? statuses : d.failStatuses());
+    int maxFails = p.integer("max_fails", d.maxFails(), 0, 1000);
+    Duration failWindow = p.duration("fail_window", d.failWindow());
+    Duration ejectFor = p.duration("eject_for", d.ejectFor());
+    // as Envoy's max_ejection_time: the default never undercuts eject_for
+    Duration maxEjectFor = p.duration("max_eject_for", max(d.maxEjectFor(), ejectFor));
+    Set<Integer> failStatuses = p.has("fail_statuses") ? statuses : d.failStatuses();
+    PassiveHealthConfig c = p.build(() -> new PassiveHealthConfig(maxFails, failWindow, ejectFor, maxEjectFor,
+        failStatuses), d);
     p.done();
     return c;
   }
@@ -334,6 +308,14 @@ public final class ConfigLoader {
   private static PassiveHealthConfig defaultPassive() {
     return new PassiveHealthConfig(3, Duration.ofSeconds(10), Duration.ofSeconds(10), Duration.ofMinutes(5),
         Set.of());
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
+  }
+
+  private static Duration max(Duration a, Duration b) {
+    return a.compareTo(b) >= 0 ? a : b;
   }
 
   private String expand(String value) {

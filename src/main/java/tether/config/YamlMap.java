@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.snakeyaml.engine.v2.nodes.MappingNode;
 import org.snakeyaml.engine.v2.nodes.Node;
 import org.snakeyaml.engine.v2.nodes.NodeTuple;
@@ -85,6 +86,11 @@ final class YamlMap {
     return entries.containsKey(key);
   }
 
+  /** The keys given, without counting them as read. */
+  Set<String> presentKeys() {
+    return entries.keySet();
+  }
+
   Set<String> keys() {
     read.addAll(entries.keySet());
     return entries.keySet();
@@ -93,6 +99,25 @@ final class YamlMap {
   void error(String key, String message) {
     NodeTuple t = entries.get(key);
     errors.add(t == null ? node : t.getValueNode(), key == null ? path : child(key), message);
+  }
+
+  /** Reports {@code key} itself (at the key's line) as misplaced; it then counts as read, so not as unknown. */
+  void misplacedKey(String key, String message) {
+    read.add(key);
+    errors.add(entries.get(key).getKeyNode(), child(key), message);
+  }
+
+  /**
+   * Builds a record whose compact constructor checks rules across fields; each {@link InvalidConfig.Problem} is
+   * reported at its key in this mapping, and {@code fallback} is returned so binding goes on.
+   */
+  <T> T build(Supplier<T> constructor, T fallback) {
+    try {
+      return constructor.get();
+    } catch (InvalidConfig e) {
+      e.problems().forEach(p -> error(p.key(), p.message()));
+      return fallback;
+    }
   }
 
   Errors errors() {

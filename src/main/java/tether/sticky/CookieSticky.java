@@ -15,14 +15,14 @@ import tether.upstream.Upstream;
  */
 final class CookieSticky implements StickySession {
 
-  private final StickyConfig config;
+  private final StickyConfig.Cookie config;
   private final SignedCookie signer;
   private final long maxIdle;
   private final long maxLife;
   private final long refreshAfter;
   private final String attributes;
 
-  CookieSticky(StickyConfig config) {
+  CookieSticky(StickyConfig.Cookie config) {
     this.config = config;
     this.signer = new SignedCookie(config.secrets());
     this.maxIdle = config.maxIdle() == null ? 0 : config.maxIdle().toSeconds();
@@ -86,9 +86,11 @@ final class CookieSticky implements StickySession {
       case AUTO -> https;
     };
     if (!secure) {
-      return "; SameSite=" + (config.sameSite().equals("None") ? "Lax" : config.sameSite());
+      // browsers drop SameSite=None without Secure
+      boolean none = config.sameSite() == StickyConfig.SameSite.NONE;
+      return "; SameSite=" + (none ? "Lax" : config.sameSite().attribute());
     }
-    return "; Secure; SameSite=" + config.sameSite();
+    return "; Secure; SameSite=" + config.sameSite().attribute();
   }
 
   @Override

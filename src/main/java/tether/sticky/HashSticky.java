@@ -17,10 +17,10 @@ import tether.upstream.balancing.HashRing;
  */
 final class HashSticky implements StickySession {
 
-  private final StickyConfig config;
+  private final StickyConfig.Hash config;
   private final Cache<String, String> young;
 
-  HashSticky(StickyConfig config) {
+  HashSticky(StickyConfig.Hash config) {
     this.config = config;
     this.young = Caffeine.newBuilder().maximumSize(config.maxEntries())
         .expireAfterAccess(config.learnWindow()).build();
@@ -28,9 +28,9 @@ final class HashSticky implements StickySession {
 
   @Override
   public Pin resolve(HttpServerRequest request, Upstream upstream) {
-    String key = switch (config.hashKey()) {
-      case COOKIE -> Cookies.first(request.headers(), config.hashKeyName());
-      case HEADER -> request.getHeader(config.hashKeyName());
+    String key = switch (config.key()) {
+      case COOKIE -> Cookies.first(request.headers(), config.keyName());
+      case HEADER -> request.getHeader(config.keyName());
       case IP -> request.remoteAddress().hostAddress();
     };
     if (key == null) {
@@ -45,8 +45,8 @@ final class HashSticky implements StickySession {
   @Override
   public void onResponse(HttpServerRequest request, Pin pin, Backend servedBy, MultiMap upstreamHeaders,
                          MultiMap responseHeaders, boolean https) {
-    if (config.hashKey() == StickyConfig.HashKey.COOKIE) {
-      String issued = Cookies.setCookieValue(upstreamHeaders, config.hashKeyName());
+    if (config.key() == StickyConfig.HashKey.COOKIE) {
+      String issued = Cookies.setCookieValue(upstreamHeaders, config.keyName());
       if (issued != null && (!(pin instanceof KeyedPin k) || !issued.equals(k.key))) {
         young.put(issued, servedBy.name());
       }

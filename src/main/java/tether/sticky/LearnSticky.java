@@ -18,7 +18,7 @@ final class LearnSticky implements StickySession {
   private final String cookie;
   private final Cache<String, String> table;
 
-  LearnSticky(StickyConfig config) {
+  LearnSticky(StickyConfig.Learn config) {
     this.cookie = config.cookie();
     this.table = Caffeine.newBuilder().maximumSize(config.maxEntries()).expireAfterAccess(config.ttl()).build();
   }

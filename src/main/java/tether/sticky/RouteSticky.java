@@ -19,11 +19,11 @@ final class RouteSticky implements StickySession {
 
   private record Move(String fromRoute, String toServer) {}
 
-  private final StickyConfig config;
+  private final StickyConfig.Route config;
   private final String pathParam;
   private final Cache<String, Move> moved;
 
-  RouteSticky(StickyConfig config) {
+  RouteSticky(StickyConfig.Route config) {
     this.config = config;
     this.pathParam = ";" + config.pathParam() + "=";
     this.moved = Caffeine.newBuilder().maximumSize(config.maxEntries()).expireAfterAccess(config.ttl()).build();

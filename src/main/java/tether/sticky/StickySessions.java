@@ -22,12 +22,15 @@ public final class StickySessions {
   }
 
   private static StickySession create(StickyConfig config) {
-    return switch (config.mode()) {
-      case NONE -> StickySession.NONE;
-      case COOKIE -> new CookieSticky(config);
-      case ROUTE -> new RouteSticky(config);
-      case LEARN -> new LearnSticky(config);
-      case HASH -> new HashSticky(config);
-    };
+    if (config instanceof StickyConfig.Cookie c) {
+      return new CookieSticky(c);
+    } else if (config instanceof StickyConfig.Route r) {
+      return new RouteSticky(r);
+    } else if (config instanceof StickyConfig.Learn l) {
+      return new LearnSticky(l);
+    } else if (config instanceof StickyConfig.Hash h) {
+      return new HashSticky(h);
+    }
+    return StickySession.NONE;
   }
 }

@@ -63,7 +63,7 @@ class StatusPageBrowserTest {
             servers:
               - {name: web1, address: "%s"}
               - {name: web2, address: "%s"}
-            health: {path: /health, interval: 200ms, timeout: 300ms, rise: 1, fall: 1}
+            health: {path: /health, interval: 300ms, timeout: 300ms, rise: 1, fall: 1}
         """.formatted(web1.address(), web2.address()));
     tether = TetherHarness.startFromFile(config);
 

@@ -133,8 +133,9 @@ class ConfigLoaderTest {
             servers: [{name: a, address: "127.0.0.1:1"}]
             sticky: { mode: cookie, secret: ["${SECRET_A}", literal] }
         """);
-    assertThat(c.upstreams().get("app").sticky().secrets()).containsExactly("from-env", "literal");
-    assertThat(c.upstreams().get("app").sticky().secretGenerated()).isFalse();
+    StickyConfig.Cookie sticky = (StickyConfig.Cookie) c.upstreams().get("app").sticky();
+    assertThat(sticky.secrets()).containsExactly("from-env", "literal");
+    assertThat(sticky.secretGenerated()).isFalse();
   }
 
   @Test

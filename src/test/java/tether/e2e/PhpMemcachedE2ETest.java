@@ -50,7 +50,7 @@ class PhpMemcachedE2ETest {
   /** The configured timeouts (see {@link #startTether}). */
   private static final Duration CONNECT = Duration.ofSeconds(1);
   private static final Duration RESPONSE_HEADER = Duration.ofSeconds(2);
-  /** Health checks: interval 200ms, timeout 500ms, fall 1: a dead or hung server is marked down well within this. */
+  /** Health checks: interval 500ms, timeout 500ms, fall 1: a dead or hung server is marked down well within this. */
   private static final Duration HEALTH_NOTICES = Duration.ofSeconds(3);
   /** Think time of the looping users: about 20 x 40 = 800 requests/s at most, on a 2-core machine. */
   private static final long THINK_MILLIS = 25;
@@ -103,7 +103,7 @@ class PhpMemcachedE2ETest {
       y.append("      - {name: ").append(a.name()).append(", address: \"").append(a.address()).append("\"}\n");
     }
     y.append("    sticky: ").append(sticky.yaml).append('\n')
-        .append("    health: {path: /health.php, interval: 200ms, timeout: 500ms, rise: 1, fall: 1}\n")
+        .append("    health: {path: /health.php, interval: 500ms, timeout: 500ms, rise: 1, fall: 1}\n")
         .append("timeouts: {connect: ").append(CONNECT.toMillis()).append("ms, response_header: ")
         .append(RESPONSE_HEADER.toMillis()).append("ms}\n");
     tether = TetherHarness.start(y.toString());
@@ -234,7 +234,7 @@ class PhpMemcachedE2ETest {
     }
     assertThat(Duration.ofMillis(stats.maxMillis)).as("nobody waits longer than response_header, then one retry")
         .isLessThan(CONNECT.plus(RESPONSE_HEADER).plusMillis(500));
-    assertThat(chaos.noticed).as("health check (interval 200ms, timeout 500ms, fall 1) marks a hung server down")
+    assertThat(chaos.noticed).as("health check (interval 500ms, timeout 500ms, fall 1) marks a hung server down")
         .isLessThan(Duration.ofMillis(1500));
     assertThat(moves.victims()).as("users of %s", victim).isPositive();
     long timedOut = users.stream().flatMap(u -> u.replies.stream())

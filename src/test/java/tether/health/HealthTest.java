@@ -60,7 +60,7 @@ class HealthTest extends ProxyTestBase {
     Backends.Backend steady = backends.start("steady", req -> req.response().end("steady"));
     tether = TetherHarness.start("upstreams:\n  app:\n    servers:\n" + server("flaky", flaky.port(), "")
         + server("steady", steady.port(), "")
-        + "    health: {path: /health, interval: 100ms, timeout: 2s, rise: 2, fall: 2}\n");
+        + "    health: {path: /health, interval: 500ms, timeout: 500ms, rise: 2, fall: 2}\n");
     await().atMost(Duration.ofSeconds(5)).until(() -> state("flaky").lastCheck().startsWith("ok"));
     flaky.stubFor(get(urlEqualTo("/health")).willReturn(aResponse().withStatus(500)));
     await().atMost(Duration.ofSeconds(5)).until(() -> !state("flaky").healthy());
@@ -81,7 +81,7 @@ class HealthTest extends ProxyTestBase {
     WireMockServer w = wireMock();
     w.stubFor(get(urlEqualTo("/ready")).willReturn(aResponse().withStatus(302).withBody("warming up")));
     tether = TetherHarness.start("upstreams:\n  app:\n    servers:\n" + server("a", w.port(), "")
-        + "    health: {path: /ready, interval: 100ms, timeout: 300ms, rise: 1, fall: 1, expect_status: 200-399,"
+        + "    health: {path: /ready, interval: 300ms, timeout: 300ms, rise: 1, fall: 1, expect_status: 200-399,"
         + " expect_body: READY}\n");
     await().atMost(Duration.ofSeconds(5)).until(() -> !state("a").healthy());
     assertThat(state("a").lastCheck()).isEqualTo("body lacks \"READY\"");
@@ -107,7 +107,7 @@ class HealthTest extends ProxyTestBase {
       acceptor.setDaemon(true);
       acceptor.start();
       tether = TetherHarness.start("upstreams:\n  app:\n    servers:\n" + server("silent", silent.getLocalPort(), "")
-          + "    health: {path: /health, interval: 100ms, timeout: 200ms, rise: 1, fall: 1}\n");
+          + "    health: {path: /health, interval: 200ms, timeout: 200ms, rise: 1, fall: 1}\n");
       await().atMost(Duration.ofSeconds(5)).until(() -> !state("silent").healthy());
       assertThat(state("silent").lastCheck()).isEqualTo("timeout after 200ms");
       long start = System.nanoTime();
@@ -148,7 +148,7 @@ class HealthTest extends ProxyTestBase {
     Backends.Backend spare = backends.start("spare", req -> req.response().end("spare"));
     tether = TetherHarness.start("upstreams:\n  app:\n    servers:\n" + server("primary", primary.port(), "")
         + server("spare", spare.port(), ", backup: true")
-        + "    health: {path: /health, interval: 100ms, timeout: 300ms, rise: 1, fall: 1}\n");
+        + "    health: {path: /health, interval: 300ms, timeout: 300ms, rise: 1, fall: 1}\n");
     assertThat(tether.get("/").body()).isEqualTo("primary");
     primary.stubFor(get(urlEqualTo("/health")).willReturn(aResponse().withStatus(503)));
     await().atMost(Duration.ofSeconds(5)).until(() -> tether.get("/").body().equals("spare"));
@@ -162,7 +162,7 @@ class HealthTest extends ProxyTestBase {
     w.stubFor(get(urlEqualTo("/health")).willReturn(aResponse().withStatus(500)));
     w.stubFor(get(urlEqualTo("/")).willReturn(ok("back")));
     tether = TetherHarness.start("upstreams:\n  app:\n    servers:\n" + server("only", w.port(), "")
-        + "    health: {path: /health, interval: 100ms, timeout: 300ms, rise: 1, fall: 1, start_down: true}\n");
+        + "    health: {path: /health, interval: 300ms, timeout: 300ms, rise: 1, fall: 1, start_down: true}\n");
     long start = System.nanoTime();
     HttpResponse<String> r = tether.get("/");
     assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(1));
