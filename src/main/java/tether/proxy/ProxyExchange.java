@@ -125,7 +125,7 @@ final class ProxyExchange {
     attemptStartNanos = System.nanoTime();
     backend.state().requestStarted();
     attemptOpen = true;
-    ctx.client().request(requestOptions(backend)).onComplete(ar -> connected(backend, ar));
+    ctx.request(backend, requestOptions(backend)).onComplete(ar -> connected(backend, ar));
   }
 
   /** The pinned server if it can take the request, else the balancer's choice among those not yet tried. */
