@@ -25,6 +25,7 @@ import tether.proxy.AccessLog;
 import tether.proxy.ProxyListener;
 import tether.proxy.ProxyServer;
 import tether.proxy.ProxySnapshot;
+import tether.resolve.ServerResolver;
 import tether.upstream.UpstreamRegistry;
 
 /** One running Tether: wiring only (config -> registry -> proxy, health, metrics, admin), reload and shutdown. */
@@ -36,6 +37,7 @@ public final class Tether implements AdminServer.Operations {
   private final Vertx vertx;
   private final ProxyServer proxy;
   private final ActiveHealthChecker health;
+  private final ServerResolver resolver;
   private final TetherMetrics metrics = new TetherMetrics();
   private final PinnedUsers pinned = new PinnedUsers();
   private final AdminServer admin;
@@ -46,18 +48,21 @@ public final class Tether implements AdminServer.Operations {
     this.config = config;
     Transport transport = Transport.EPOLL.available() ? Transport.EPOLL : Transport.NIO;
     this.vertx = Vertx.builder()
-        .with(new VertxOptions().setEventLoopPoolSize(config.workers()))
+        .with(new VertxOptions().setEventLoopPoolSize(config.workers())
+            .setAddressResolverOptions(ServerResolver.vertxOptions()))
         .withTransport(transport)
         .build();
     this.health = new ActiveHealthChecker(vertx, metrics);
+    this.resolver = new ServerResolver(vertx, this::liveSnapshot);
     List<ProxyListener> listeners = new ArrayList<>(extraListeners);
+    listeners.add(resolver);
     listeners.add(new PassiveHealthObserver(vertx, metrics));
     listeners.add(metrics);
     listeners.add(pinned);
     if (config.accessLog().enabled()) {
       listeners.add(new AccessLog(config.accessLog()));
     }
-    this.proxy = new ProxyServer(vertx, new UpstreamRegistry(), ProxyListener.all(listeners));
+    this.proxy = new ProxyServer(vertx, new UpstreamRegistry(), ProxyListener.all(listeners), resolver::resolveNew);
     this.admin = config.admin().enabled() ? new AdminServer(vertx, config.admin(), this, metrics, pinned) : null;
   }
 
@@ -71,6 +76,7 @@ public final class Tether implements AdminServer.Operations {
     return tether.proxy.start(config)
         .compose(v -> tether.admin == null ? Future.succeededFuture() : tether.admin.start())
         .map(v -> {
+          tether.resolver.start();
           tether.afterApply();
           tether.logStarted();
           return tether;
@@ -124,6 +130,10 @@ public final class Tether implements AdminServer.Operations {
     });
   }
 
+  private ProxySnapshot liveSnapshot() {
+    return proxy == null ? null : proxy.snapshot();
+  }
+
   @Override
   public Supplier<ProxySnapshot> snapshot() {
     return proxy::snapshot;
@@ -159,6 +169,7 @@ public final class Tether implements AdminServer.Operations {
   public Future<Void> shutdown() {
     Duration grace = config.shutdownTimeout();
     health.stop();
+    resolver.stop();
     LOG.info("shutting down: finishing in-flight requests (up to {} ms)", grace.toMillis());
     Promise<Void> done = Promise.promise(); // not bound to an event loop that the close below stops
     proxy.shutdown(grace).onComplete(ar -> stop().onComplete(done));
@@ -168,6 +179,7 @@ public final class Tether implements AdminServer.Operations {
   /** Closing Vert.x undeploys the verticles and closes the listeners at once. */
   public Future<Void> stop() {
     health.stop();
+    resolver.stop();
     return vertx.close();
   }
 }

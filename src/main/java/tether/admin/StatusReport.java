@@ -25,6 +25,7 @@ final class StatusReport {
         servers.add(new JsonObject()
             .put("name", b.name())
             .put("address", b.config().address())
+            .put("resolved", b.resolved().shown()).put("resolve_error", b.resolved().failure())
             .put("state", TetherMetrics.stateOf(s))
             .put("healthy", s.healthy())
             .put("ejected", s.ejected(System.nanoTime()))

@@ -139,9 +139,13 @@ public final class ConfigLoader {
       root.error("trusted_proxies", e.getMessage());
     }
     Duration shutdownTimeout = root.duration("shutdown_timeout", Duration.ofSeconds(30));
+    Duration resolve = root.duration("resolve", Duration.ofSeconds(5));
+    if (resolve.toMillis() < 100) {
+      root.error("resolve", "expected at least 100ms, got " + resolve.toMillis() + "ms");
+    }
     root.done();
     return new TetherConfig(fileName, listen, admin, upstreams, routes, timeouts, limits, workers, accessLog,
-        trustedProxies, shutdownTimeout);
+        trustedProxies, shutdownTimeout, resolve);
   }
 
   private static TimeoutsConfig timeouts(YamlMap t) {

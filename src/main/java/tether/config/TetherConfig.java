@@ -3,7 +3,10 @@ package tether.config;
 import java.util.List;
 import java.util.Map;
 
-/** The whole validated configuration: an immutable snapshot, swapped as one on reload. */
+/**
+ * The whole validated configuration: an immutable snapshot, swapped as one on reload. {@code resolve}: how often
+ * servers named by a host name are looked up again (see {@code tether.resolve.ServerResolver}).
+ */
 public record TetherConfig(
     String source,
     List<ListenConfig> listen,
@@ -15,7 +18,8 @@ public record TetherConfig(
     int workers,
     AccessLogConfig accessLog,
     TrustedProxies trustedProxies,
-    java.time.Duration shutdownTimeout) {
+    java.time.Duration shutdownTimeout,
+    java.time.Duration resolve) {
 
   public TetherConfig {
     listen = List.copyOf(listen);

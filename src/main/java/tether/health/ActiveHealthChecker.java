@@ -1,13 +1,16 @@
 package tether.health;
 
 import io.vertx.core.AsyncResult;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import java.net.ConnectException;
+import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -84,7 +87,13 @@ public final class ActiveHealthChecker {
         return;
       }
       int port = health.port() > 0 ? health.port() : backend.config().port();
-      var request = client.request(HttpMethod.valueOf(health.method()), port, backend.config().host(), health.path())
+      SocketAddress at = backend.address(); // the address requests go to now, not the name (resolved elsewhere)
+      if (at == null) {
+        evaluate(Future.failedFuture(new UnknownHostException(backend.resolved().failure())));
+        return;
+      }
+      var request = client.request(HttpMethod.valueOf(health.method()), SocketAddress.inetSocketAddress(port,
+              at.host()), port, backend.config().host(), health.path())
           .timeout(health.timeout().toMillis())
           .connectTimeout(health.timeout().toMillis());
       if (health.host() != null) {
@@ -123,6 +132,9 @@ public final class ActiveHealthChecker {
         }
         if (e instanceof ConnectException) {
           return "connect refused";
+        }
+        if (e instanceof UnknownHostException) {
+          return "does not resolve: " + e.getMessage();
         }
         String message = String.valueOf(e.getMessage());
         return message.toLowerCase().contains("reset") ? "connection reset" : message;

@@ -3,6 +3,7 @@ package tether.proxy;
 import io.vertx.core.http.HttpConnection;
 import java.util.IdentityHashMap;
 import java.util.Map;
+import tether.upstream.Backend;
 
 /**
  * The pooled backend connections of one event loop, with how many requests each carried and since when it idles:
@@ -12,6 +13,7 @@ final class BackendConnections {
 
   /** One connection's use. */
   static final class Use {
+    private Backend server;
     private int requests;
     private long idleSinceNanos = System.nanoTime();
 
@@ -28,6 +30,15 @@ final class BackendConnections {
     void requestEnded(long now) {
       idleSinceNanos = now;
     }
+
+    /** Counts the connection as {@code backend}'s; true the first time (the one it was opened for). */
+    boolean tag(Backend backend) {
+      if (server != null) {
+        return false;
+      }
+      server = backend;
+      return true;
+    }
   }
 
   private final Map<HttpConnection, Use> uses = new IdentityHashMap<>();
@@ -36,11 +47,13 @@ final class BackendConnections {
     uses.put(connection, new Use());
   }
 
-  void closed(HttpConnection connection) {
-    uses.remove(connection);
+  /** @return the server the closed connection counted for, or null */
+  Backend closed(HttpConnection connection) {
+    Use use = uses.remove(connection);
+    return use == null ? null : use.server;
   }
 
-  /** The connection's use; a connection not opened through the pool counts as fresh. */
+  /** The connection's use; a connection not opened through the pool counts as fresh (and is not kept). */
   Use of(HttpConnection connection) {
     Use use = uses.get(connection);
     return use != null ? use : new Use();

@@ -1,6 +1,10 @@
 package tether.proxy;
 
+import io.vertx.core.Future;
 import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.RequestOptions;
+import tether.upstream.Backend;
 
 /** What an exchange needs from its event loop: that loop's own client pool, the snapshot and the listeners. */
 interface ProxyContext {
@@ -9,6 +13,12 @@ interface ProxyContext {
 
   /** This loop's pooled backend connections and their use. */
   BackendConnections connections();
+
+  /**
+   * {@code client().request(options)} for {@code backend}, counting the connection it gets as that server's; fails
+   * at once, nothing dialled, when {@code options} has no server (the server's host name does not resolve).
+   */
+  Future<HttpClientRequest> request(Backend backend, RequestOptions options);
 
   io.vertx.core.Vertx vertx();
 

@@ -160,13 +160,17 @@ final class ProxyExchange {
     tried.add(backend);
     Attempt a = new Attempt(backend, false);
     attempt = a;
-    ctx.client().request(requestOptions(backend)).onComplete(ar -> connected(a, ar));
+    ctx.request(backend, requestOptions(backend)).onComplete(ar -> connected(a, ar));
   }
 
   /** The same server again, on a connection of its own: the previous one was a pooled one the server closed. */
   private void freshAttempt(Backend backend) {
     Attempt a = new Attempt(backend, true);
     attempt = a;
+    if (backend.address() == null) { // its name stopped resolving: fails at once, as a connect failure
+      ctx.request(backend, requestOptions(backend)).onComplete(ar -> connected(a, ar));
+      return;
+    }
     ctx.client().connect(new HttpConnectOptions().setServer(backend.address()).setHost(backend.config().host())
             .setPort(backend.config().port()).setConnectTimeout(ctx.connectTimeoutMillis()))
         .compose(conn -> {

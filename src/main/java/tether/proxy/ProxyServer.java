@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import tether.config.TetherConfig;
 import tether.sticky.StickySessions;
 import tether.upstream.UpstreamRegistry;
@@ -16,7 +17,8 @@ import tether.upstream.UpstreamRegistry;
  * The proxy listeners on {@code workers} event loops, reading one {@link ProxySnapshot} that {@link #apply}
  * replaces atomically; requests in flight finish on the snapshot they started with. A change to what the
  * listeners themselves are built from (addresses, workers, limits, idle timeout) deploys a new set of listeners
- * next to the old one (Vert.x shares a port between them) and then retires the old set.
+ * next to the old one (Vert.x shares a port between them) and then retires the old set. A new snapshot is first
+ * given to {@code warmUp} (which resolves the host names it brings) and published once that completes.
  */
 public final class ProxyServer {
 
@@ -25,32 +27,40 @@ public final class ProxyServer {
   private final Vertx vertx;
   private final UpstreamRegistry registry;
   private final ProxyListener listener;
+  private final Function<ProxySnapshot, Future<?>> warmUp;
   private final StickySessions sticky = new StickySessions();
   private final AtomicReference<ProxySnapshot> snapshot = new AtomicReference<>();
   private volatile Deployment deployment;
   private final java.util.concurrent.atomic.AtomicInteger clientConnections =
       new java.util.concurrent.atomic.AtomicInteger();
 
-  public ProxyServer(Vertx vertx, UpstreamRegistry registry, ProxyListener listener) {
+  public ProxyServer(Vertx vertx, UpstreamRegistry registry, ProxyListener listener,
+                     Function<ProxySnapshot, Future<?>> warmUp) {
+    this.warmUp = warmUp;
     this.vertx = vertx;
     this.registry = registry;
     this.listener = listener;
   }
 
   public Future<Void> start(TetherConfig config) {
-    snapshot.set(build(config));
-    return deploy(config).mapEmpty();
+    ProxySnapshot first = build(config);
+    return warmUp.apply(first).compose(v -> {
+      snapshot.set(first);
+      return deploy(config);
+    }).mapEmpty();
   }
 
   /** Publishes {@code config}; rebinds the listeners only when what they are built from changed. */
   public Future<Void> apply(TetherConfig config) {
     ProxySnapshot next = build(config);
-    Deployment old = deployment;
-    snapshot.set(next);
-    if (old == null || sameListeners(old.config, config)) {
-      return Future.succeededFuture();
-    }
-    return deploy(config).compose(d -> retire(old, config.shutdownTimeout()));
+    return warmUp.apply(next).compose(v -> {
+      Deployment old = deployment;
+      snapshot.set(next);
+      if (old == null || sameListeners(old.config, config)) {
+        return Future.succeededFuture();
+      }
+      return deploy(config).compose(d -> retire(old, config.shutdownTimeout()));
+    });
   }
 
   private ProxySnapshot build(TetherConfig config) {

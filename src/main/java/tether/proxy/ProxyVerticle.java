@@ -3,11 +3,14 @@ package tether.proxy;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -35,6 +38,7 @@ final class ProxyVerticle extends VerticleBase implements ProxyContext {
   // connections whose first request head has not arrived yet, with their header-timeout timer
   private final Map<HttpConnection, Long> awaitingHead = new HashMap<>();
   private final List<HttpServer> servers = new ArrayList<>();
+  // open backend connections and the server each one was opened for (this event loop only, so no lock)
 
   ProxyVerticle(Supplier<ProxySnapshot> snapshots, ProxyListener listener, TetherConfig startConfig,
                 AtomicInteger clientConnections) {
@@ -109,14 +113,27 @@ final class ProxyVerticle extends VerticleBase implements ProxyContext {
     conn.exceptionHandler(err -> { });
     KeepAliveMargin.install(conn);
     connections.opened(conn);
-    Backend backend = snapshots.get().backendAt(conn.remoteAddress());
-    if (backend != null) {
-      listener.upstreamConnections(backend, 1);
-    }
     conn.closeHandler(v -> {
-      connections.closed(conn);
+      Backend backend = connections.closed(conn);
       if (backend != null) {
         listener.upstreamConnections(backend, -1);
+      }
+    });
+  }
+
+  /**
+   * A connection counts for the server it was first obtained for, not for its peer address: servers named by host
+   * name move address, and two servers may share one.
+   */
+  @Override
+  public Future<HttpClientRequest> request(Backend backend, RequestOptions options) {
+    if (options.getServer() == null) {
+      return Future.failedFuture(new UnknownHostException(backend.resolved().host() + ": "
+          + backend.resolved().failure()));
+    }
+    return client.request(options).andThen(ar -> {
+      if (ar.succeeded() && connections.of(ar.result().connection()).tag(backend)) {
+        listener.upstreamConnections(backend, 1);
       }
     });
   }

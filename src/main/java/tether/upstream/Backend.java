@@ -4,22 +4,26 @@ import io.vertx.core.net.SocketAddress;
 import tether.config.PassiveHealthConfig;
 import tether.config.ServerConfig;
 
-/** One server of an upstream as the request path sees it: its config, address and (shared) runtime state. */
+/**
+ * One server of an upstream as the request path sees it: its config, where it is dialled now ({@link #address()},
+ * re-resolved when configured by host name) and its (shared) runtime state.
+ */
 public final class Backend {
 
   private final String upstream;
   private final ServerConfig config;
   private final int index;
-  private final SocketAddress address;
+  private final ResolvedAddress address;
   private final BackendState state;
   private final PassiveHealthConfig passive;
 
-  Backend(String upstream, ServerConfig config, int index, PassiveHealthConfig passive, BackendState state) {
+  Backend(String upstream, ServerConfig config, int index, PassiveHealthConfig passive, BackendState state,
+          ResolvedAddress address) {
     this.passive = passive;
     this.upstream = upstream;
     this.config = config;
     this.index = index;
-    this.address = SocketAddress.inetSocketAddress(config.port(), config.host());
+    this.address = address;
     this.state = state;
   }
 
@@ -40,7 +44,13 @@ public final class Backend {
     return index;
   }
 
+  /** The {@code ip:port} to dial now, or null while the server's host name does not resolve. */
   public SocketAddress address() {
+    return address.current();
+  }
+
+  /** The configured address and what it resolves to. */
+  public ResolvedAddress resolved() {
     return address;
   }
 

@@ -5,6 +5,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Function;
+import tether.config.ServerConfig;
 import tether.config.UpstreamConfig;
 import tether.upstream.balancing.BalancingPolicy;
 import tether.upstream.balancing.HashRing;
@@ -23,7 +25,7 @@ public final class Upstream {
   private final HashRing backupRing;
   private final long slowStartNanos;
 
-  Upstream(UpstreamConfig config, Map<String, BackendState> states) {
+  Upstream(UpstreamConfig config, Map<String, BackendState> states, Function<ServerConfig, ResolvedAddress> addresses) {
     this.config = config;
     List<Backend> all = new ArrayList<>();
     List<Backend> primary = new ArrayList<>();
@@ -32,7 +34,7 @@ public final class Upstream {
       var server = config.servers().get(i);
       boolean startDown = config.health() != null && config.health().startDown();
       Backend b = new Backend(config.name(), server, i, config.passive(),
-          states.computeIfAbsent(server.name(), n -> new BackendState(startDown)));
+          states.computeIfAbsent(server.name(), n -> new BackendState(startDown)), addresses.apply(server));
       all.add(b);
       byName.put(server.name(), b);
       byRoute.putIfAbsent(server.route(), b);

@@ -1,5 +1,6 @@
 package tether.upstream;
 
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -8,17 +9,24 @@ import tether.config.UpstreamConfig;
 
 /**
  * Builds {@link Upstream} views from config and keeps every server's {@link BackendState} across reloads, keyed by
- * upstream and server name: a server that survives a reload keeps its health, counters and admin state.
+ * upstream and server name: a server that survives a reload keeps its health, counters and admin state. Resolved
+ * addresses are kept the same way, keyed by the configured {@code host:port}, so a reload does not forget them.
  */
 public final class UpstreamRegistry {
 
   private final Map<String, Map<String, BackendState>> states = new ConcurrentHashMap<>();
+  private volatile Map<String, ResolvedAddress> addresses = Map.of();
 
   public Map<String, Upstream> build(TetherConfig config) {
+    Map<String, ResolvedAddress> previous = addresses;
+    Map<String, ResolvedAddress> next = new HashMap<>();
     Map<String, Upstream> upstreams = new LinkedHashMap<>();
     for (UpstreamConfig u : config.upstreams().values()) {
-      upstreams.put(u.name(), new Upstream(u, states.computeIfAbsent(u.name(), n -> new ConcurrentHashMap<>())));
+      upstreams.put(u.name(), new Upstream(u, states.computeIfAbsent(u.name(), n -> new ConcurrentHashMap<>()),
+          s -> next.computeIfAbsent(s.address(),
+              a -> previous.containsKey(a) ? previous.get(a) : ResolvedAddress.of(s.host(), s.port()))));
     }
+    addresses = Map.copyOf(next);
     return upstreams;
   }
 }

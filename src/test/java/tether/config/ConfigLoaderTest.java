@@ -113,6 +113,17 @@ class ConfigLoaderTest {
     assertThat(c.upstreams().get("app").servers().get(0).host()).isEqualTo("::1");
     assertThat(c.admin()).isEqualTo(new AdminConfig(true, "127.0.0.1", 9090, null));
     assertThat(c.timeouts().connect()).isEqualTo(Duration.ofSeconds(2));
+    assertThat(c.resolve()).isEqualTo(Duration.ofSeconds(5));
+  }
+
+  @Test
+  void resolveIntervalHasAFloor() {
+    assertThat(errors("""
+        resolve: 10ms
+        upstreams:
+          app:
+            servers: [{name: a, address: "web1:80"}]
+        """)).containsExactly("t.yaml:1: resolve: expected at least 100ms, got 10ms");
   }
 
   @Test
