@@ -18,7 +18,8 @@ import tether.config.StickyConfig;
 import tether.config.TetherConfig;
 import tether.config.UpstreamConfig;
 import tether.health.ActiveHealthChecker;
-import tether.health.PassiveHealthObserver;
+import tether.health.EjectionTimer;
+import tether.health.HealthLog;
 import tether.metrics.PinnedUsers;
 import tether.metrics.TetherMetrics;
 import tether.proxy.AccessLog;
@@ -26,6 +27,7 @@ import tether.proxy.ProxyListener;
 import tether.proxy.ProxyServer;
 import tether.proxy.ProxySnapshot;
 import tether.resolve.ServerResolver;
+import tether.upstream.ServerEvents;
 import tether.upstream.UpstreamRegistry;
 
 /** One running Tether: wiring only (config -> registry -> proxy, health, metrics, admin), reload and shutdown. */
@@ -52,17 +54,17 @@ public final class Tether implements AdminServer.Operations {
             .setAddressResolverOptions(ServerResolver.vertxOptions()))
         .withTransport(transport)
         .build();
-    this.health = new ActiveHealthChecker(vertx, metrics);
+    this.health = new ActiveHealthChecker(vertx);
     this.resolver = new ServerResolver(vertx, this::liveSnapshot);
     List<ProxyListener> listeners = new ArrayList<>(extraListeners);
     listeners.add(resolver);
-    listeners.add(new PassiveHealthObserver(vertx, metrics));
     listeners.add(metrics);
     listeners.add(pinned);
     if (config.accessLog().enabled()) {
       listeners.add(new AccessLog(config.accessLog()));
     }
-    this.proxy = new ProxyServer(vertx, new UpstreamRegistry(), ProxyListener.all(listeners), resolver::resolveNew);
+    this.proxy = new ProxyServer(vertx,
+        new UpstreamRegistry(ServerEvents.all(List.of(metrics, new HealthLog(), new EjectionTimer(vertx)))), ProxyListener.all(listeners), resolver::resolveNew);
     this.admin = config.admin().enabled() ? new AdminServer(vertx, config.admin(), this, metrics, pinned) : null;
   }
 

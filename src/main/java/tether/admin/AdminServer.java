@@ -144,8 +144,8 @@ public final class AdminServer {
       json(req, 400, new JsonObject().put("error", "expected drain, disable or enable, got " + parts[2]));
       return;
     }
-    backend.state().adminState(state, state == AdminState.DRAIN ? deadline : 0);
-    backend.state().lastTransition("admin: " + parts[2] + (after == null ? "" : " (deadline " + after + ")"));
+    backend.admin(state, state == AdminState.DRAIN ? deadline : 0,
+        "admin " + parts[2] + (after == null ? "" : " (deadline " + after + ")"));
     json(req, 200, new JsonObject().put("upstream", parts[0]).put("server", parts[1])
         .put("admin", state.name().toLowerCase()));
   }

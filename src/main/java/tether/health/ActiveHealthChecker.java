@@ -25,7 +25,7 @@ import tether.upstream.Upstream;
 /**
  * Probes every server of every upstream that has {@code health:}, each on its own jittered timer, with a Web
  * Client that keeps no cookies (checks never touch sessions). {@link #apply} replaces all probes after a reload;
- * the up/down state itself lives in each server's BackendState and survives.
+ * each result goes to the server's state machine ({@link Backend#reportProbe}), which survives reloads.
  */
 public final class ActiveHealthChecker {
 
@@ -33,12 +33,10 @@ public final class ActiveHealthChecker {
 
   private final Vertx vertx;
   private final WebClient client;
-  private final HealthListener listener;
   private volatile List<Probe> probes = List.of();
 
-  public ActiveHealthChecker(Vertx vertx, HealthListener listener) {
+  public ActiveHealthChecker(Vertx vertx) {
     this.vertx = vertx;
-    this.listener = listener;
     this.client = WebClient.create(vertx, new WebClientOptions().setKeepAlive(false).setUserAgent("tether-health")
         .setFollowRedirects(false));
   }
@@ -67,13 +65,11 @@ public final class ActiveHealthChecker {
   private final class Probe {
     final Backend backend;
     final HealthConfig health;
-    final RiseFall riseFall;
     volatile boolean stopped;
 
     Probe(Backend backend, HealthConfig health) {
       this.backend = backend;
       this.health = health;
-      this.riseFall = new RiseFall(health.rise(), health.fall());
     }
 
     void schedule(long delayMillis) {
@@ -107,20 +103,8 @@ public final class ActiveHealthChecker {
         return;
       }
       String failure = failure(ar);
-      boolean ok = failure == null;
-      var state = backend.state();
-      state.lastCheck(ok ? "ok " + ar.result().statusCode() : failure, System.currentTimeMillis());
-      listener.probed(backend, ok);
-      boolean wasUp = state.healthy();
-      boolean up = riseFall.observe(wasUp, ok);
-      if (up != wasUp) {
-        String reason = up ? riseFall.successes() + " consecutive successes"
-            : riseFall.failures() + " consecutive failures, last: " + failure;
-        state.healthy(up, System.nanoTime());
-        state.lastTransition((up ? "up: " : "down: ") + reason);
-        LOG.info("{}/{} {}: {}", backend.upstream(), backend.name(), up ? "up" : "down", reason);
-        listener.transition(backend, up, reason);
-      }
+      backend.reportProbe(failure == null, failure == null ? "ok " + ar.result().statusCode() : failure,
+          health.rise(), health.fall());
       schedule(Jitter.nextDelayMillis(health.interval().toMillis(), ThreadLocalRandom.current()));
     }
 

@@ -20,21 +20,20 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
-import tether.health.HealthListener;
 import tether.proxy.ExchangeRecord;
 import tether.proxy.ProxyListener;
 import tether.proxy.ProxySnapshot;
-import tether.upstream.AdminState;
 import tether.upstream.Backend;
 import tether.upstream.BackendState;
+import tether.upstream.ServerEvents;
 import tether.upstream.Upstream;
 
 /**
- * Prometheus metrics (Micrometer), fed as a {@link ProxyListener} and {@link HealthListener}: nothing in the proxy
+ * Prometheus metrics (Micrometer), fed as a {@link ProxyListener} and {@link ServerEvents}: nothing in the proxy
  * calls a meter. Meters are registered when a server or upstream appears, and found on the request path through
  * one map lookup, never built per request.
  */
-public final class TetherMetrics implements ProxyListener, HealthListener {
+public final class TetherMetrics implements ProxyListener, ServerEvents {
 
   private static final Duration[] BUCKETS = {Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofMillis(10),
       Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250),
@@ -161,10 +160,10 @@ public final class TetherMetrics implements ProxyListener, HealthListener {
   }
 
   @Override
-  public void transition(Backend backend, boolean up, String reason) {
+  public void transition(Backend backend, BackendState.Transition t) {
     ServerMeters s = servers.get(backend.state());
-    if (s != null) {
-      (up ? s.transitionsUp : s.transitionsDown).increment();
+    if (s != null && t.from().serving() != t.to().serving()) {
+      (t.to().serving() ? s.transitionsUp : s.transitionsDown).increment();
     }
   }
 
@@ -184,17 +183,7 @@ public final class TetherMetrics implements ProxyListener, HealthListener {
 
   /** The state shown everywhere (metrics, /status, page): admin state first, then health. */
   public static String stateOf(BackendState state) {
-    long now = System.nanoTime();
-    if (state.adminState() == AdminState.DISABLED) {
-      return "disabled";
-    }
-    if (!state.healthy()) {
-      return "down";
-    }
-    if (state.ejected(now)) {
-      return "ejected";
-    }
-    return state.adminState() == AdminState.DRAIN ? "drain" : "up";
+    return state.status(System.nanoTime()).label();
   }
 
   private final class UpstreamMeters {

@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import tether.sticky.Pin;
 import tether.sticky.StickySession;
-import tether.upstream.AdminState;
 import tether.upstream.Attempts;
 import tether.upstream.Backend;
 import tether.upstream.Upstream;
@@ -185,7 +184,7 @@ final class ProxyExchange {
     Backend pinned = pin.target();
     long now = System.nanoTime();
     if (pinned != null && !tried.contains(pinned)) {
-      String refusal = refusal(pinned, now);
+      String refusal = upstream.pinRefusal(pinned, now);
       if (refusal == null) {
         stickyOutcome = StickyOutcome.HIT;
         return pinned;
@@ -194,24 +193,19 @@ final class ProxyExchange {
     } else if (pin.invalid() != null && stickyOutcome == null) {
       repin(pin.invalid());
     }
-    Backend chosen = pin.hash() != 0 ? upstream.pickByHash(pin.hash(), tried)
-        : upstream.pick(balancingHash(), tried);
+    Backend chosen;
+    if (pin.hash() != 0) {
+      chosen = upstream.pickByHash(pin.hash(), tried);
+    } else if (stickyOutcome == StickyOutcome.REPIN && pin.userKey() != null) {
+      // the user's new server is a function of its key: a page's parallel requests all land on one server
+      chosen = upstream.pickByHash(HashRing.hash(pin.userKey()), tried);
+    } else {
+      chosen = upstream.pick(balancingHash(), tried);
+    }
     if (chosen != null && stickyOutcome == null && sticky != StickySession.NONE) {
       stickyOutcome = StickyOutcome.NEW;
     }
     return chosen;
-  }
-
-  private static String refusal(Backend target, long now) {
-    var state = target.state();
-    if (state.adminState() == AdminState.DISABLED) {
-      return "disabled";
-    }
-    if (state.adminState() == AdminState.DRAIN && state.drainDeadlineNanos() != 0
-        && now - state.drainDeadlineNanos() >= 0) {
-      return "drain_deadline";
-    }
-    return state.available(now) ? null : "down";
   }
 
   private void repin(String reason) {
@@ -322,6 +316,7 @@ final class ProxyExchange {
     }
     Backend failed = a.backend;
     if (kind.blamesServer()) {
+      failed.reportFailure(kind.label());
       ctx.listener().backendFailed(failed, kind.label());
     }
     Failover.Decision decision = Failover.decide(kind, a.phase,
@@ -353,6 +348,7 @@ final class ProxyExchange {
   private void respond(Attempt a, HttpClientResponse in) {
     a.responded = true;
     Backend backend = a.backend;
+    backend.reportResponse(in.statusCode());
     ctx.listener().backendResponded(backend, in.statusCode());
     if (finished) {
       in.request().reset();
@@ -389,6 +385,7 @@ final class ProxyExchange {
       } else {
         in.request().reset();
         req.connection().close();
+        backend.reportFailure(Failover.Kind.BROKEN_BODY.label());
         ctx.listener().backendFailed(backend, Failover.Kind.BROKEN_BODY.label());
         finish(status, true, true);
       }

@@ -212,8 +212,7 @@ public final class ServerResolver implements ProxyListener {
     for (Upstream u : s.upstreams().values()) {
       for (Backend b : u.backends()) {
         if (b.resolved() == address && b.state().ejected(now)) {
-          b.state().ejectUntil(now);
-          b.state().lastTransition("readmitted: address changed to " + address.shown());
+          b.readmit("address changed to " + address.shown());
         }
       }
     }

@@ -16,9 +16,11 @@ public final class Backend {
   private final ResolvedAddress address;
   private final BackendState state;
   private final PassiveHealthConfig passive;
+  private final ServerEvents events;
 
   Backend(String upstream, ServerConfig config, int index, PassiveHealthConfig passive, BackendState state,
-          ResolvedAddress address) {
+          ResolvedAddress address, ServerEvents events) {
+    this.events = events;
     this.passive = passive;
     this.upstream = upstream;
     this.config = config;
@@ -65,6 +67,51 @@ public final class Backend {
 
   public BackendState state() {
     return state;
+  }
+
+  /** An active probe's result, fed to the state machine with the upstream's {@code rise}/{@code fall}. */
+  public void reportProbe(boolean ok, String detail, int rise, int fall) {
+    announce(state.observeProbe(ok, detail, rise, fall, System.nanoTime()));
+    events.probed(this, ok);
+  }
+
+  /** A failure on real traffic (passive health): connect failure, timeout, reset, broken body, a failing status. */
+  public void reportFailure(String reason) {
+    BackendState.Ejection e = state.observeFailure(reason, passive, System.nanoTime());
+    if (e != null) {
+      announce(e.transition());
+      events.ejected(this, e.duration());
+    }
+  }
+
+  /** A response: a status in {@code fail_statuses} counts as a failure, anything else ends a run of failures. */
+  public void reportResponse(int status) {
+    if (passive.failStatuses().contains(status)) {
+      reportFailure("status " + status);
+    } else {
+      state.observeSuccess();
+    }
+  }
+
+  /** The ejection's time is up (the ejection timer calls this). */
+  public void ejectionOver() {
+    announce(state.ejectionOver(System.nanoTime()));
+  }
+
+  /** Lifts an ejection at once: the server moved to a new address. */
+  public void readmit(String reason) {
+    announce(state.readmit(reason, System.nanoTime()));
+  }
+
+  /** The operator's drain, disable or enable; {@code drainDeadlineNanos} is 0 for none. */
+  public void admin(AdminState adminState, long drainDeadlineNanos, String reason) {
+    announce(state.admin(adminState, drainDeadlineNanos, reason, System.nanoTime()));
+  }
+
+  private void announce(BackendState.Transition t) {
+    if (t != null) {
+      events.transition(this, t);
+    }
   }
 
   @Override

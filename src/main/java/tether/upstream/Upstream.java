@@ -17,6 +17,7 @@ public final class Upstream {
 
   private final UpstreamConfig config;
   private final List<Backend> backends;
+  private final List<Backend> primaryList;
   private final Map<String, Backend> byName = new HashMap<>();
   private final Map<String, Backend> byRoute = new HashMap<>();
   private final Selector primaries;
@@ -25,7 +26,8 @@ public final class Upstream {
   private final HashRing backupRing;
   private final long slowStartNanos;
 
-  Upstream(UpstreamConfig config, Map<String, BackendState> states, Function<ServerConfig, ResolvedAddress> addresses) {
+  Upstream(UpstreamConfig config, Map<String, BackendState> states, Function<ServerConfig, ResolvedAddress> addresses,
+           ServerEvents events) {
     this.config = config;
     List<Backend> all = new ArrayList<>();
     List<Backend> primary = new ArrayList<>();
@@ -34,13 +36,14 @@ public final class Upstream {
       var server = config.servers().get(i);
       boolean startDown = config.health() != null && config.health().startDown();
       Backend b = new Backend(config.name(), server, i, config.passive(),
-          states.computeIfAbsent(server.name(), n -> new BackendState(startDown)), addresses.apply(server));
+          states.computeIfAbsent(server.name(), n -> new BackendState(startDown)), addresses.apply(server), events);
       all.add(b);
       byName.put(server.name(), b);
       byRoute.putIfAbsent(server.route(), b);
       (server.backup() ? backup : primary).add(b);
     }
     this.backends = List.copyOf(all);
+    this.primaryList = List.copyOf(primary);
     BalancingPolicy policy = BalancingPolicy.of(config.balance());
     this.primaries = policy.newSelector(primary);
     this.backups = backup.isEmpty() ? null : policy.newSelector(backup);
@@ -78,9 +81,9 @@ public final class Upstream {
   public Backend pick(long hash, Attempts tried) {
     long now = System.nanoTime();
     Selector.Filter open = open(tried, now);
-    Backend chosen = primaries.select(hash, b -> open.accept(b) && rampAccepts(b, now));
+    Backend chosen = primaries.select(hash, new RampGate(open, now));
     if (chosen == null) {
-      chosen = primaries.select(hash, open); // slow-start ramp must not refuse the last server standing
+      chosen = primaries.select(hash, open); // the ramp must not refuse the last server standing
     }
     if (chosen == null && backups != null) {
       chosen = backups.select(hash, open);
@@ -102,7 +105,56 @@ public final class Upstream {
 
   /** Servers this request has not tried that may take new users. */
   private static Selector.Filter open(Attempts tried, long now) {
-    return b -> !tried.contains(b) && b.state().acceptsNewUsers(now);
+    return b -> !tried.contains(b) && b.state().mayTakeNewUsers(now);
+  }
+
+  /**
+   * Why a user pinned to {@code b} must move, or null when it may stay: the server's own answer
+   * ({@link BackendState#pinRefusal}), and for a backup, {@code backup_handback} once a primary may take users
+   * again (HAProxy's backup servers; nginx's {@code backup}): backups hold users only while no primary can.
+   */
+  public String pinRefusal(Backend b, long now) {
+    String refusal = b.state().pinRefusal(now);
+    if (refusal == null && b.config().backup() && anyPrimaryTakesNewUsers(now)) {
+      return "backup_handback";
+    }
+    return refusal;
+  }
+
+  private boolean anyPrimaryTakesNewUsers(long now) {
+    for (Backend p : primaryList) {
+      if (p.state().mayTakeNewUsers(now)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Slow start in a pick: a ramping server is accepted with a probability that grows linearly from 0 to 1, and
+   * asked once per pick (refused, it does not get a second draw when the selector looks further).
+   */
+  private final class RampGate implements Selector.Filter {
+    private final Selector.Filter open;
+    private final long now;
+    private Backend refused;
+
+    RampGate(Selector.Filter open, long now) {
+      this.open = open;
+      this.now = now;
+    }
+
+    @Override
+    public boolean accept(Backend b) {
+      if (b == refused || !open.accept(b)) {
+        return false;
+      }
+      if (!rampAccepts(b, now)) {
+        refused = b;
+        return false;
+      }
+      return true;
+    }
   }
 
   /** During slow start a server is accepted with a probability that grows linearly from 0 to 1. */

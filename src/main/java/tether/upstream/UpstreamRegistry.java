@@ -16,6 +16,17 @@ public final class UpstreamRegistry {
 
   private final Map<String, Map<String, BackendState>> states = new ConcurrentHashMap<>();
   private volatile Map<String, ResolvedAddress> addresses = Map.of();
+  private final ServerEvents events;
+
+  /** @param events told of every server's status changes, probes and ejections */
+  public UpstreamRegistry(ServerEvents events) {
+    this.events = events;
+  }
+
+  /** For tests: nobody listens. */
+  public UpstreamRegistry() {
+    this(ServerEvents.NONE);
+  }
 
   public Map<String, Upstream> build(TetherConfig config) {
     Map<String, ResolvedAddress> previous = addresses;
@@ -24,7 +35,7 @@ public final class UpstreamRegistry {
     for (UpstreamConfig u : config.upstreams().values()) {
       upstreams.put(u.name(), new Upstream(u, states.computeIfAbsent(u.name(), n -> new ConcurrentHashMap<>()),
           s -> next.computeIfAbsent(s.address(),
-              a -> previous.containsKey(a) ? previous.get(a) : ResolvedAddress.of(s.host(), s.port()))));
+              a -> previous.containsKey(a) ? previous.get(a) : ResolvedAddress.of(s.host(), s.port())), events));
     }
     addresses = Map.copyOf(next);
     return upstreams;

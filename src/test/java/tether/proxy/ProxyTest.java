@@ -103,7 +103,7 @@ class ProxyTest extends ProxyTestBase {
     Backends.Backend a = backends.start("a");
     tether = TetherHarness.start(upstream("round_robin", server(a)));
     tether.tether().proxy().snapshot().upstreams().get("app").byName("a").state()
-        .adminState(AdminState.DISABLED, 0);
+        .admin(AdminState.DISABLED, 0, "test", System.nanoTime());
     HttpResponse<String> r = tether.get("/");
     assertThat(r.statusCode()).isEqualTo(503);
     assertThat(r.headers().firstValue("retry-after")).hasValue("1");

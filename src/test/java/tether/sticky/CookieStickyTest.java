@@ -195,12 +195,12 @@ class CookieStickyTest extends ProxyTestBase {
     tether = TetherHarness.start(config("k1", b.toArray(Backends.Backend[]::new)));
     CookieClient pinned = new CookieClient(tether);
     String server = pinned.get("/").body();
-    state(server).adminState(AdminState.DRAIN, 0);
+    state(server).admin(AdminState.DRAIN, 0, "test", System.nanoTime());
     for (int i = 0; i < 10; i++) {
       assertThat(pinned.get("/").body()).isEqualTo(server);
       assertThat(new CookieClient(tether).get("/").body()).isNotEqualTo(server);
     }
-    state(server).adminState(AdminState.DRAIN, System.nanoTime() - 1);
+    state(server).admin(AdminState.DRAIN, System.nanoTime() - 1, "test", System.nanoTime());
     assertThat(pinned.get("/").body()).isNotEqualTo(server);
     assertThat(pinned.debug()).endsWith("sticky=repin");
   }
@@ -211,10 +211,10 @@ class CookieStickyTest extends ProxyTestBase {
     tether = TetherHarness.start(config("k1", b.toArray(Backends.Backend[]::new)));
     CookieClient pinned = new CookieClient(tether);
     String server = pinned.get("/").body();
-    state(server).adminState(AdminState.DISABLED, 0);
+    state(server).admin(AdminState.DISABLED, 0, "test", System.nanoTime());
     String moved = pinned.get("/").body();
     assertThat(moved).isNotEqualTo(server);
-    state(server).adminState(AdminState.ACTIVE, 0);
+    state(server).admin(AdminState.ACTIVE, 0, "test", System.nanoTime());
     assertThat(pinned.get("/").body()).isEqualTo(moved);
   }
 }

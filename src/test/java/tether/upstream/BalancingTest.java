@@ -48,12 +48,41 @@ class BalancingTest {
     assertThat(u.pick(0, tried)).isNull();
   }
 
+  /** Issue 12: a down server's share goes to all the others, as nginx balances over the eligible servers only. */
+  @Test
+  void aServerThatCannotTakeUsersHasItsShareSpreadOverAllTheOthers() throws Exception {
+    for (String why : List.of("down", "drain", "tried", "weighted")) {
+      Upstream u = upstream("round_robin", server("a", 1) + server("b", why.equals("weighted") ? 2 : 1)
+          + server("c", 1) + server("d", 1));
+      Attempts none = new Attempts(3);
+      Attempts triedA = new Attempts(3);
+      triedA.add(u.byName("a"));
+      switch (why) {
+        case "drain" -> u.byName("a").admin(AdminState.DRAIN, 0, "test");
+        case "tried" -> { }
+        default -> u.byName("a").state().healthy(false, System.nanoTime());
+      }
+      int users = why.equals("weighted") ? 80 : 60;
+      Map<String, Long> shares = IntStream.range(0, users)
+          .mapToObj(i -> u.pick(0, why.equals("tried") ? triedA : none).name())
+          .collect(Collectors.groupingBy(n -> n, Collectors.counting()));
+      if (why.equals("weighted")) {
+        assertThat(shares).as(why).containsOnlyKeys("b", "c", "d");
+        assertThat(shares.get("b")).as(why + ": b has twice the weight").isBetween(38L, 42L);
+        assertThat(shares.get("c")).as(why).isBetween(19L, 21L);
+      } else {
+        assertThat(shares).as(why).containsOnlyKeys("b", "c", "d").allSatisfy((name, n) ->
+            assertThat(n).as(why + " " + name).isBetween(19L, 21L));
+      }
+    }
+  }
+
   @Test
   void drainingAndDisabledServersGetNoNewUsers() throws Exception {
     Upstream u = upstream("round_robin", server("a", 1) + server("b", 1));
-    u.byName("a").state().adminState(AdminState.DRAIN, 0);
+    u.byName("a").admin(AdminState.DRAIN, 0, "test");
     assertThat(picks(u, 6)).containsOnly("b");
-    u.byName("b").state().adminState(AdminState.DISABLED, 0);
+    u.byName("b").admin(AdminState.DISABLED, 0, "test");
     assertThat(u.pick(0, new Attempts(3))).isNull();
   }
 
