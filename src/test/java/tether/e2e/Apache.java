@@ -28,6 +28,9 @@ final class Apache {
   /** What the tests last did to it. */
   enum State { RUNNING, PAUSED, KILLED }
 
+  /** KeepAliveTimeout unless a test asks for another: longer than any Tether timeout, so Tether closes first. */
+  static final int KEEPALIVE_TIMEOUT_SECONDS = 120;
+
   private static final HttpClient PROBE = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(Duration.ofSeconds(1)).build();
 
@@ -37,6 +40,7 @@ final class Apache {
   private final Path conf;
   private final Path pidFile;
   private final Path errorLog;
+  private final Path accessLog;
   private final int port;
   private volatile State state = State.KILLED;
   private volatile long pid = -1;
@@ -48,6 +52,7 @@ final class Apache {
     this.conf = root.resolve("apache2.conf");
     this.pidFile = root.resolve("run/apache2.pid");
     this.errorLog = root.resolve("logs/error.log");
+    this.accessLog = root.resolve("logs/access.log");
     this.port = port;
   }
 
@@ -57,13 +62,19 @@ final class Apache {
    */
   static Apache create(String name, Path binary, Path dir, Modules modules, Path docRoot, List<String> phpSettings)
       throws IOException {
+    return create(name, binary, dir, modules, docRoot, phpSettings, KEEPALIVE_TIMEOUT_SECONDS);
+  }
+
+  /** As above, with Apache's {@code KeepAliveTimeout} in seconds (its stock value is 5). */
+  static Apache create(String name, Path binary, Path dir, Modules modules, Path docRoot, List<String> phpSettings,
+      int keepAliveSeconds) throws IOException {
     String lastError = "";
     for (int attempt = 1; attempt <= 3; attempt++) {
       Path root = Files.createDirectories(dir.resolve(name + (attempt == 1 ? "" : "-" + attempt)));
       Files.createDirectories(root.resolve("run"));
       Files.createDirectories(root.resolve("logs"));
       Apache apache = new Apache(name, binary, root, Ports.free());
-      Files.writeString(apache.conf, apache.config(modules, docRoot, phpSettings));
+      Files.writeString(apache.conf, apache.config(modules, docRoot, phpSettings, keepAliveSeconds));
       try {
         apache.start();
         return apache;
@@ -77,7 +88,7 @@ final class Apache {
     throw new IllegalStateException(name + ": no free port after 3 attempts: " + lastError);
   }
 
-  private String config(Modules modules, Path docRoot, List<String> phpSettings) {
+  private String config(Modules modules, Path docRoot, List<String> phpSettings, int keepAliveSeconds) {
     StringBuilder php = new StringBuilder();
     for (String line : phpSettings) {
       php.append(line).append('\n');
@@ -93,6 +104,9 @@ final class Apache {
         DefaultRuntimeDir "%2$s/run"
         ErrorLog "%5$s"
         LogLevel warn
+        # %%k: requests this connection carried before (0: the first request of a new TCP connection)
+        LogFormat "%%k %%m %%U%%q %%>s" conns
+        CustomLog "%10$s" conns
         %6$s
         %7$s
         # prefork: a child per connection, and Tether keeps its connections alive (up to one per user in flight,
@@ -105,10 +119,10 @@ final class Apache {
         MaxRequestWorkers 128
         MaxConnectionsPerChild 0
         ListenBacklog 511
-        # keep-alive longer than Tether's idle timeout (60s): Tether closes idle connections, never Apache
+        # by default longer than Tether's pool idle time: Tether closes idle connections, never Apache
         KeepAlive On
         MaxKeepAliveRequests 0
-        KeepAliveTimeout 120
+        KeepAliveTimeout %11$d
         Timeout 60
         DocumentRoot "%8$s"
         <Directory "/">
@@ -124,7 +138,8 @@ final class Apache {
         </FilesMatch>
         SetEnv SERVER_NAME_TAG %1$s
         # demo-app/php.ini, session.save_path pointed at the test's memcached
-        %9$s""".formatted(name, root, port, pidFile, errorLog, modules.loadLines(), user, docRoot, php);
+        %9$s""".formatted(name, root, port, pidFile, errorLog, modules.loadLines(), user, docRoot, php, accessLog,
+        keepAliveSeconds);
   }
 
   String name() {
@@ -245,6 +260,11 @@ final class Apache {
       }
       state = State.KILLED;
     }
+  }
+
+  /** Its access log: one line per request, {@code "%k %m %U%q %>s"} (see the configuration). */
+  Path accessLog() {
+    return accessLog;
   }
 
   String errorLogTail() {

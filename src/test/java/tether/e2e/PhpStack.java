@@ -52,18 +52,26 @@ public final class PhpStack implements BeforeAllCallback, AfterAllCallback, Befo
   static final Path DEMO_APP = Path.of("demo-app").toAbsolutePath();
 
   private final List<String> names;
+  /** KeepAliveTimeout in seconds of the servers that do not use {@link Apache#KEEPALIVE_TIMEOUT_SECONDS}. */
+  private final Map<String, Integer> keepAliveSeconds;
   private final Map<String, Apache> servers = new LinkedHashMap<>();
   private Path dir;
   private Memcached memcached;
   private Thread shutdownHook;
   private String skipReason;
 
-  private PhpStack(List<String> names) {
+  private PhpStack(List<String> names, Map<String, Integer> keepAliveSeconds) {
     this.names = List.copyOf(names);
+    this.keepAliveSeconds = Map.copyOf(keepAliveSeconds);
   }
 
   public static PhpStack of(String... names) {
-    return new PhpStack(List.of(names));
+    return new PhpStack(List.of(names), Map.of());
+  }
+
+  /** Servers, in this order, each with its own Apache {@code KeepAliveTimeout} in seconds. */
+  public static PhpStack withKeepAliveTimeouts(Map<String, Integer> secondsByName) {
+    return new PhpStack(List.copyOf(secondsByName.keySet()), secondsByName);
   }
 
   @Override
@@ -91,7 +99,8 @@ public final class PhpStack implements BeforeAllCallback, AfterAllCallback, Befo
       Path docRoot = servable(php);
       List<String> phpSettings = phpSettings(DEMO_APP.resolve("php.ini"), "127.0.0.1:" + memcached.port());
       for (String name : names) {
-        servers.put(name, Apache.create(name, apache2.get(), dir, modules, docRoot, phpSettings));
+        servers.put(name, Apache.create(name, apache2.get(), dir, modules, docRoot, phpSettings,
+            keepAliveSeconds.getOrDefault(name, Apache.KEEPALIVE_TIMEOUT_SECONDS)));
       }
       checkSessions();
     } catch (Exception | Error e) {
