@@ -2,6 +2,7 @@
 # Tether's image: built from this repository with Maven, run on a JRE.
 #   docker build -t tether .
 #   docker run -p 8080:8080 -v "$PWD/conf/tether.yaml:/etc/tether/tether.yaml:ro" tether
+# Other JVM flags: JAVA_TOOL_OPTIONS (docker run -e JAVA_TOOL_OPTIONS=-Xss512k ...).
 # docker-compose.yml uses it with conf/compose.yaml (docs/php-memcached.md).
 
 FROM maven:3.9-eclipse-temurin-17 AS build
@@ -18,7 +19,14 @@ COPY --from=build /src/target/tether.jar ./tether.jar
 # the documented example; docker-compose.yml mounts conf/compose.yaml over it
 COPY conf/tether.yaml /etc/tether/tether.yaml
 USER tether
-EXPOSE 8080 9090
-# SIGTERM (docker stop) drains in-flight requests for up to shutdown_timeout, then exits 0
-ENTRYPOINT ["java", "-jar", "tether.jar"]
+EXPOSE 8080 9901
+# liveness from the admin listener (no token needed; 503 while draining): curl comes with the temurin image. A
+# config whose admin listener is off or on another port needs its own HEALTHCHECK (or HEALTHCHECK NONE).
+HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
+  CMD curl -fsS -o /dev/null http://127.0.0.1:9901/healthz || exit 1
+# SIGTERM (docker stop) drains in-flight requests for up to shutdown_timeout, then exits 0: give docker stop a longer
+# grace period (--time, compose stop_grace_period) than that. Java as PID 1 is fine: Tether handles TERM and INT.
+# Heap: half of the container's memory limit; Netty's direct buffers, metaspace and threads need the rest.
+# Out of memory, the JVM exits rather than limping on, and the restart policy brings it back.
+ENTRYPOINT ["java", "-XX:MaxRAMPercentage=50", "-XX:+ExitOnOutOfMemoryError", "-jar", "tether.jar"]
 CMD ["run", "--config", "/etc/tether/tether.yaml"]

@@ -44,6 +44,7 @@ public final class Tether implements AdminServer.Operations {
   private final PinnedUsers pinned = new PinnedUsers();
   private final AdminServer admin;
   private volatile TetherConfig config;
+  private volatile boolean shuttingDown;
 
   private Tether(ConfigSource source, TetherConfig config, List<ProxyListener> extraListeners) {
     this.source = source;
@@ -72,10 +73,15 @@ public final class Tether implements AdminServer.Operations {
     return start(() -> config, config, listeners);
   }
 
-  /** Starts with {@code config}; {@code source} is read again on every reload. */
+  /**
+   * Starts with {@code config}; {@code source} is read again on every reload. Fails, with Vert.x closed and no thread
+   * left behind, when a listener cannot bind ({@link tether.config.ListenException} names which one).
+   */
   public static Future<Tether> start(ConfigSource source, TetherConfig config, List<ProxyListener> listeners) {
     Tether tether = new Tether(source, config, listeners);
-    return tether.proxy.start(config)
+    // not bound to an event loop: a future that is would never complete once the close below stops its loop
+    Promise<Tether> started = Promise.promise();
+    tether.proxy.start(config)
         .compose(v -> tether.admin == null ? Future.succeededFuture() : tether.admin.start())
         .map(v -> {
           tether.resolver.start();
@@ -83,7 +89,14 @@ public final class Tether implements AdminServer.Operations {
           tether.logStarted();
           return tether;
         })
-        .recover(err -> tether.vertx.close().transform(x -> Future.failedFuture(err)));
+        .onComplete(ar -> {
+          if (ar.succeeded()) {
+            started.complete(tether);
+          } else {
+            tether.stop().onComplete(x -> started.fail(ar.cause()));
+          }
+        });
+    return started.future();
   }
 
   private void afterApply() {
@@ -137,6 +150,11 @@ public final class Tether implements AdminServer.Operations {
   }
 
   @Override
+  public boolean shuttingDown() {
+    return shuttingDown;
+  }
+
+  @Override
   public Supplier<ProxySnapshot> snapshot() {
     return proxy::snapshot;
   }
@@ -170,6 +188,7 @@ public final class Tether implements AdminServer.Operations {
   /** Graceful: stop accepting, let in-flight requests finish up to {@code shutdown_timeout}, then close. */
   public Future<Void> shutdown() {
     Duration grace = config.shutdownTimeout();
+    shuttingDown = true;
     health.stop();
     resolver.stop();
     LOG.info("shutting down: finishing in-flight requests (up to {} ms)", grace.toMillis());

@@ -15,6 +15,7 @@ import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tether.config.AdminConfig;
+import tether.config.ListenException;
 import tether.config.Units;
 import tether.metrics.PinnedUsers;
 import tether.metrics.TetherMetrics;
@@ -25,10 +26,11 @@ import tether.upstream.Upstream;
 
 /**
  * The operator listener: {@code GET /metrics} (Prometheus), {@code GET /status} (JSON), {@code GET /} (the status
- * page), {@code POST /servers/{upstream}/{server}/{drain|disable|enable}} and {@code POST /reload}. With a token
- * configured, everything but the page itself needs {@code Authorization: Bearer <token>}. Cross-site and
- * DNS-rebinding requests get 403 before that (see {@link CrossSiteGuard}); every POST and every 403 is logged with
- * who asked (remote address, whether a token was sent), what, and the outcome.
+ * page), {@code GET /healthz} (Tether's own health), {@code POST /servers/{upstream}/{server}/{drain|disable|enable}}
+ * and {@code POST /reload}. With a token configured, everything but the page itself and {@code /healthz} needs
+ * {@code Authorization: Bearer <token>}. Cross-site and DNS-rebinding requests get 403 before that (see
+ * {@link CrossSiteGuard}); every POST and every 403 is logged with who asked (remote address, whether a token was
+ * sent), what, and the outcome.
  */
 public final class AdminServer {
 
@@ -40,6 +42,9 @@ public final class AdminServer {
 
     /** @return the errors of the new configuration (empty when it was applied) */
     Future<List<String>> reload();
+
+    /** True from the stop signal on, while in-flight requests drain: {@code /healthz} answers 503. */
+    boolean shuttingDown();
   }
 
   private final Vertx vertx;
@@ -61,9 +66,11 @@ public final class AdminServer {
     this.guard = new CrossSiteGuard(config.address(), config.allowedHosts());
   }
 
+  /** Fails with a {@link ListenException} naming {@code admin} and its address when the port cannot be bound. */
   public Future<HttpServer> start() {
     server = vertx.createHttpServer().requestHandler(this::handle);
-    return server.listen(config.port(), config.address());
+    return server.listen(config.port(), config.address())
+        .recover(err -> Future.failedFuture(ListenException.of("admin", config.address(), config.port(), err)));
   }
 
   public int port() {
@@ -84,6 +91,10 @@ public final class AdminServer {
         req.getHeader("Sec-Fetch-Site"));
     if (!verdict.allowed()) {
       json(req, 403, new JsonObject().put("error", verdict.reason()));
+      return;
+    }
+    if ((req.method() == HttpMethod.GET || req.method() == HttpMethod.HEAD) && path.equals("/healthz")) {
+      healthz(req);
       return;
     }
     if (req.method() == HttpMethod.GET && path.equals("/")) {
@@ -115,6 +126,17 @@ public final class AdminServer {
     } else {
       json(req, 404, new JsonObject().put("error", "no such admin endpoint: " + req.method() + " " + path));
     }
+  }
+
+  /**
+   * Liveness and readiness of Tether itself, for Docker's HEALTHCHECK and Kubernetes probes: {@code 200 ok} while
+   * serving, {@code 503 shutting down} during the drain (so a load balancer in front stops sending), no token, no
+   * data. As Envoy's {@code /ready} and Traefik's {@code /ping}; backends' health is {@code /status}.
+   */
+  private void healthz(HttpServerRequest req) {
+    boolean stopping = ops.shuttingDown();
+    req.response().setStatusCode(stopping ? 503 : 200).putHeader("content-type", "text/plain; charset=utf-8")
+        .putHeader("cache-control", "no-store").end(stopping ? "shutting down\n" : "ok\n");
   }
 
   private void serverAction(HttpServerRequest req, String[] parts) {

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import tether.config.ListenException;
 
 /**
  * Stand-ins for PHP servers whose sessions live in Memcached: each counts visits in a session kept in one shared
@@ -29,9 +30,11 @@ final class DemoBackends {
     this.ports.putAll(ports);
   }
 
+  /** Fails with a {@link ListenException} naming the demo server or the control port that cannot bind. */
   Future<?> startAll(int controlPort) {
     return Future.all(ports.keySet().stream().map(this::start).toList())
-        .compose(v -> vertx.createHttpServer().requestHandler(this::control).listen(controlPort, "127.0.0.1"));
+        .compose(v -> vertx.createHttpServer().requestHandler(this::control).listen(controlPort, "127.0.0.1")
+            .recover(err -> Future.failedFuture(ListenException.of("demo control", "127.0.0.1", controlPort, err))));
   }
 
   Future<HttpServer> start(String name) {
@@ -40,7 +43,9 @@ final class DemoBackends {
     }
     return vertx.createHttpServer().requestHandler(req -> serve(name, req))
         .listen(ports.get(name), "127.0.0.1")
-        .onSuccess(server -> running.put(name, server));
+        .onSuccess(server -> running.put(name, server))
+        .recover(err -> Future.failedFuture(ListenException.of("demo server " + name, "127.0.0.1", ports.get(name),
+            err)));
   }
 
   Future<Void> stop(String name) {

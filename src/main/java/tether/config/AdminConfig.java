@@ -8,6 +8,9 @@ import java.util.List;
  */
 public record AdminConfig(boolean enabled, String address, int port, String token, List<String> allowedHosts) {
 
+  /** Envoy's admin port: 9090 is Prometheus's own, often on the same host. */
+  public static final int DEFAULT_PORT = 9901;
+
   public AdminConfig {
     allowedHosts = allowedHosts == null ? List.of() : List.copyOf(allowedHosts);
   }

@@ -89,7 +89,7 @@ public final class ConfigLoader {
       listen.add(new ListenConfig("0.0.0.0", 8080));
     }
     AdminConfig admin = root.map("admin").map(this::admin)
-        .orElse(new AdminConfig(true, "127.0.0.1", 9090, null));
+        .orElse(new AdminConfig(true, "127.0.0.1", AdminConfig.DEFAULT_PORT, null));
 
     Map<String, UpstreamConfig> upstreams = new LinkedHashMap<>();
     Optional<YamlMap> ups = root.map("upstreams");
@@ -178,7 +178,7 @@ public final class ConfigLoader {
       }
     }
     AdminConfig c = new AdminConfig(a.bool("enabled", true), a.string("address", "127.0.0.1"),
-        a.integer("port", 9090, 0, 65535), expand(a.string("token", "${TETHER_ADMIN_TOKEN}")), hosts);
+        a.integer("port", AdminConfig.DEFAULT_PORT, 0, 65535), expand(a.string("token", "${TETHER_ADMIN_TOKEN}")), hosts);
     if (c.enabled() && !isLoopback(c.address()) && (c.token() == null || c.token().isBlank())) {
       a.error("address", "admin listener on " + c.address() + " is not loopback: set admin.token"
           + " (or TETHER_ADMIN_TOKEN) so the admin API requires a bearer token");

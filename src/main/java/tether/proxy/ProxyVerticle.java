@@ -21,6 +21,7 @@ import tether.upstream.Backend;
 import java.util.List;
 import java.util.function.Supplier;
 import tether.config.ListenConfig;
+import tether.config.ListenException;
 import tether.config.TetherConfig;
 
 /**
@@ -75,7 +76,9 @@ final class ProxyVerticle extends VerticleBase implements ProxyContext {
             new ProxyExchange(this, req).start();
           });
       servers.add(server);
-      listening.add(server.listen());
+      String key = "listen[" + listening.size() + "]";
+      listening.add(server.listen()
+          .recover(err -> Future.failedFuture(ListenException.of(key, l.address(), l.port(), err))));
     }
     return Future.all(listening);
   }

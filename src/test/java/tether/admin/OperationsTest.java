@@ -24,6 +24,7 @@ import tether.testing.Backends;
 import tether.testing.ProxyTestBase;
 import tether.testing.CookieClient;
 import tether.testing.PrometheusText;
+import tether.testing.RawHttp;
 import tether.testing.TetherHarness;
 
 /** Metrics, /status, the admin API, live reload and graceful shutdown, on real sockets. */
@@ -242,5 +243,39 @@ class OperationsTest extends ProxyTestBase {
     assertThat(tether.admin("POST", "/servers/app/web1/disable").statusCode()).isEqualTo(401);
     assertThat(tether.admin("GET", "/status", "Authorization", "Bearer s3cret").statusCode()).isEqualTo(200);
     assertThat(tether.admin("GET", "/").statusCode()).isEqualTo(200); // the page itself holds no data
+  }
+
+  private String rawGet(String path, String host) throws IOException {
+    try (RawHttp raw = new RawHttp(tether.tether().adminPort())) {
+      return raw.send("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n")
+          .readUntilCloseOrQuiet(10_000).text();
+    }
+  }
+
+  @Test
+  void healthzNeedsNoTokenSaysNothingAndTurns503WhileShuttingDown() throws Exception {
+    Backends.Backend slow = backends.start("slow",
+        req -> backends.vertx().setTimer(1500, t -> req.response().end("finished")));
+    tether = TetherHarness.startFromFile(write(config("", slow)
+        .replace("admin: {address: 127.0.0.1, port: 0}", "admin: {address: 127.0.0.1, port: 0, token: s3cret}")));
+    HttpResponse<String> ok = tether.admin("GET", "/healthz");
+    assertThat(ok.statusCode()).isEqualTo(200);
+    assertThat(ok.body()).isEqualTo("ok\n");
+    assertThat(ok.headers().firstValue("cache-control")).hasValue("no-store");
+    assertThat(tether.admin("HEAD", "/healthz").statusCode()).isEqualTo(200);
+    // a Kubernetes probe sends Host: <pod IP>:<port>; a DNS name of someone else's is still refused
+    assertThat(rawGet("/healthz", "10.1.2.3:9901")).startsWith("HTTP/1.1 200");
+    assertThat(rawGet("/healthz", "evil.example")).startsWith("HTTP/1.1 403");
+
+    CompletableFuture<HttpResponse<String>> inFlight = tether.http().sendAsync(
+        HttpRequest.newBuilder(URI.create(tether.url("/"))).build(), HttpResponse.BodyHandlers.ofString());
+    await().atMost(Duration.ofSeconds(5)).until(() -> slow.served().get() == 1);
+    var stopped = tether.tether().shutdown();
+    HttpResponse<String> draining = tether.admin("GET", "/healthz");
+    assertThat(draining.statusCode()).isEqualTo(503);
+    assertThat(draining.body()).isEqualTo("shutting down\n");
+    stopped.await();
+    assertThat(inFlight.get().statusCode()).isEqualTo(200);
+    tether = null;
   }
 }

@@ -111,7 +111,7 @@ class ConfigLoaderTest {
         """);
     assertThat(c.routes()).containsExactly(new RouteConfig("*", "/", "app"));
     assertThat(c.upstreams().get("app").servers().get(0).host()).isEqualTo("::1");
-    assertThat(c.admin()).isEqualTo(new AdminConfig(true, "127.0.0.1", 9090, null));
+    assertThat(c.admin()).isEqualTo(new AdminConfig(true, "127.0.0.1", 9901, null));
     assertThat(c.timeouts().connect()).isEqualTo(Duration.ofSeconds(2));
     assertThat(c.resolve()).isEqualTo(Duration.ofSeconds(5));
   }

@@ -6,14 +6,17 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.snakeyaml.engine.v2.api.Load;
@@ -90,8 +93,13 @@ class ComposeFileTest {
     assertThat(froms).hasSize(2);
     assertThat(froms.get(0)).startsWith("FROM maven:3.9-eclipse-temurin-17 ");
     assertThat(froms.get(1)).isEqualTo("FROM eclipse-temurin:17-jre");
-    assertThat(lines).contains("ENTRYPOINT [\"java\", \"-jar\", \"tether.jar\"]",
-        "CMD [\"run\", \"--config\", \"" + configPath + "\"]", "COPY --from=build /src/target/tether.jar ./tether.jar");
+    assertThat(lines).contains("CMD [\"run\", \"--config\", \"" + configPath + "\"]",
+        "COPY --from=build /src/target/tether.jar ./tether.jar");
+    // container-aware heap (a share of the memory limit), and out of memory means exit, for the restart policy
+    String entrypoint = lines.stream().filter(l -> l.startsWith("ENTRYPOINT ")).findFirst().orElseThrow();
+    assertThat(entrypoint).startsWith("ENTRYPOINT [\"java\", ").endsWith(", \"-jar\", \"tether.jar\"]")
+        .containsPattern("\"-XX:MaxRAMPercentage=\\d+\"").contains("\"-XX:+ExitOnOutOfMemoryError\"")
+        .doesNotContain("-Xmx");
     // the image's default config (used without compose) is the documented example, and it is valid
     assertThat(lines).contains("COPY conf/tether.yaml " + configPath);
     String exposed = lines.stream().filter(l -> l.startsWith("EXPOSE ")).findFirst().orElseThrow();
@@ -141,7 +149,7 @@ class ComposeFileTest {
       servers.add(server.host());
     }
     assertThat(servers).as("every web service is behind Tether").isEqualTo(webServices);
-    assertThat(strings(services.get("tether").get("depends_on"))).containsExactlyInAnyOrderElementsOf(webServices);
+    assertThat(dependsOn(services.get("tether")).keySet()).containsExactlyInAnyOrderElementsOf(webServices);
 
     // health checks hit a page the image serves
     assertThat(app.health()).isNotNull();
@@ -191,8 +199,104 @@ class ComposeFileTest {
     assertThat(strings(services.get(savePath[0]).get("command"))).doesNotContain("-p", "--port");
     assertThat(String.valueOf(services.get(savePath[0]).get("image"))).startsWith("memcached:");
     for (String web : List.of("web1", "web2", "web3")) {
-      assertThat(strings(services.get(web).get("depends_on"))).contains(savePath[0]);
+      assertThat(dependsOn(services.get(web))).containsKey(savePath[0]);
     }
+  }
+
+  @Test
+  void everyServiceHasAHealthcheckARestartPolicyAndWaitsForItsDependenciesToBeHealthy() {
+    services.forEach((name, s) -> {
+      Map<?, ?> health = (Map<?, ?>) s.get("healthcheck");
+      assertThat(health).as("%s: healthcheck", name).isNotNull();
+      List<String> test = strings(health.get("test"));
+      assertThat(test.get(0)).as("%s: healthcheck.test", name).isIn("CMD", "CMD-SHELL");
+      for (String key : List.of("interval", "timeout", "start_period")) {
+        assertThat(composeDuration(String.valueOf(health.get(key)))).as("%s: healthcheck.%s", name, key)
+            .isPositive();
+      }
+      assertThat(composeDuration(String.valueOf(health.get("timeout"))))
+          .isLessThan(composeDuration(String.valueOf(health.get("interval"))));
+      assertThat(s.get("restart")).as("%s: restart", name).isIn("unless-stopped", "always", "on-failure");
+      dependsOn(s).forEach((dependency, condition) -> {
+        assertThat(services).containsKey(dependency);
+        assertThat(condition).as("%s waits for %s to be healthy", name, dependency).isEqualTo("service_healthy");
+      });
+    });
+    // the web servers' healthcheck asks the page Tether's own health checks ask
+    String page = tether.upstreams().get("app").health().path();
+    for (String web : List.of("web1", "web2", "web3")) {
+      assertThat(String.join(" ", strings(((Map<?, ?>) services.get(web).get("healthcheck")).get("test"))))
+          .contains("http://127.0.0.1" + page);
+    }
+  }
+
+  @Test
+  void tethersHealthchecksAskHealthzOnTheAdminPortOfTheConfigTheyRunWith() throws Exception {
+    // compose: conf/compose.yaml's admin listener
+    String composeTest = String.join(" ", strings(((Map<?, ?>) services.get("tether").get("healthcheck")).get("test")));
+    assertThat(composeTest).contains("http://127.0.0.1:" + tether.admin().port() + "/healthz");
+    assertThat(tether.admin().address()).isIn("0.0.0.0", "127.0.0.1");
+    // the image alone: conf/tether.yaml's
+    TetherConfig imageConfig = new ConfigLoader(name -> null).load(Path.of("conf/tether.yaml"));
+    assertThat(imageConfig.admin().enabled()).isTrue();
+    assertThat(imageConfig.admin().address()).isIn("0.0.0.0", "127.0.0.1");
+    List<String> lines = Files.readAllLines(Path.of("Dockerfile")).stream().map(String::strip).toList();
+    String healthcheck = String.join(" ", lines.subList(lines.indexOf(lines.stream()
+        .filter(l -> l.startsWith("HEALTHCHECK ")).findFirst().orElseThrow()), lines.size()));
+    assertThat(healthcheck).contains("CMD curl -fsS", "http://127.0.0.1:" + imageConfig.admin().port() + "/healthz");
+  }
+
+  @Test
+  void dockerStopWaitsLongerThanTethersDrain() {
+    Duration grace = composeDuration(String.valueOf(services.get("tether").get("stop_grace_period")));
+    assertThat(grace).as("stop_grace_period (then SIGKILL) > shutdown_timeout (the drain)")
+        .isGreaterThan(tether.shutdownTimeout());
+  }
+
+  @Test
+  void dockerComposeAcceptsTheFile() throws Exception {
+    Process p;
+    try {
+      p = new ProcessBuilder("docker-compose", "-f", COMPOSE.toString(), "config", "-q").redirectErrorStream(true)
+          .start();
+    } catch (IOException e) {
+      Assumptions.abort("docker-compose is not installed (Debian: apt-get install docker-compose)");
+      return;
+    }
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(new String(p.getInputStream().readAllBytes())).isZero();
+  }
+
+  /** A Compose (Go) duration: {@code 30s}, {@code 1m30s}, {@code 1.5s}, {@code 500ms}. */
+  static Duration composeDuration(String text) {
+    Matcher m = Pattern.compile("(\\d+(?:\\.\\d+)?)(ms|us|h|m|s)").matcher(text);
+    long nanos = 0;
+    int end = 0;
+    while (m.find() && m.start() == end) {
+      double n = Double.parseDouble(m.group(1));
+      nanos += (long) (n * switch (m.group(2)) {
+        case "h" -> 3.6e12;
+        case "m" -> 6e10;
+        case "s" -> 1e9;
+        case "ms" -> 1e6;
+        default -> 1e3;
+      });
+      end = m.end();
+    }
+    assertThat(end).as("a duration: %s", text).isEqualTo(text.length()).isPositive();
+    return Duration.ofNanos(nanos);
+  }
+
+  /** depends_on as dependency -> condition; the short list form means {@code service_started}. */
+  private static Map<String, Object> dependsOn(Map<String, Object> service) {
+    Object value = service.get("depends_on");
+    Map<String, Object> out = new LinkedHashMap<>();
+    if (value instanceof Map<?, ?> map) {
+      map.forEach((k, v) -> out.put(String.valueOf(k), ((Map<?, ?>) v).get("condition")));
+    } else {
+      strings(value).forEach(k -> out.put(k, "service_started"));
+    }
+    return out;
   }
 
   private static List<Integer> tetherPorts() {
