@@ -14,6 +14,7 @@ import org.slf4j.LoggerFactory;
 import tether.admin.AdminServer;
 import tether.config.ConfigException;
 import tether.config.ConfigSource;
+import tether.config.RestartRequired;
 import tether.config.StickyConfig;
 import tether.config.TetherConfig;
 import tether.config.UpstreamConfig;
@@ -38,6 +39,7 @@ public final class Tether implements AdminServer.Operations {
   private final ConfigSource source;
   private final Vertx vertx;
   private final ProxyServer proxy;
+  private final UpstreamRegistry registry;
   private final ActiveHealthChecker health;
   private final ServerResolver resolver;
   private final TetherMetrics metrics = new TetherMetrics();
@@ -64,8 +66,8 @@ public final class Tether implements AdminServer.Operations {
     if (config.accessLog().enabled()) {
       listeners.add(new AccessLog(config.accessLog()));
     }
-    this.proxy = new ProxyServer(vertx,
-        new UpstreamRegistry(ServerEvents.all(List.of(metrics, new HealthLog(), new EjectionTimer(vertx)))), ProxyListener.all(listeners), resolver::resolveNew);
+    this.registry = new UpstreamRegistry(ServerEvents.all(List.of(metrics, new HealthLog(), new EjectionTimer(vertx))));
+    this.proxy = new ProxyServer(vertx, registry, ProxyListener.all(listeners), resolver::resolveNew);
     this.admin = config.admin().enabled() ? new AdminServer(vertx, config.admin(), this, metrics, pinned) : null;
   }
 
@@ -126,23 +128,57 @@ public final class Tether implements AdminServer.Operations {
   }
 
   /**
-   * Reads the configuration again (off the event loop) and swaps it in atomically; an invalid one changes nothing.
-   * Servers that still exist keep their health, counters and sticky state.
+   * Reloads as one transaction: reads the configuration again (off the event loop), refuses keys that need a restart
+   * ({@link RestartRequired}), builds and binds everything (snapshot, host names, listeners), readies meters and
+   * health checks, then publishes with one swap. Any failure changes nothing; it is logged (SIGHUP has no one else
+   * to tell) and returned ({@code POST /reload} answers it). Servers that stay keep their health, counters and
+   * sticky pins; servers removed lose their meters once their last request ended.
+   *
+   * @return the errors, empty when the new configuration runs
    */
   @Override
   public Future<List<String>> reload() {
-    return vertx.executeBlocking(source::load, false).compose(next -> proxy.apply(next).map(v -> {
-      config = next;
-      afterApply();
-      metrics.reloaded(true);
-      LOG.info("configuration reloaded from {}", next.source());
-      return List.<String>of();
-    }), err -> {
-      metrics.reloaded(false);
-      List<String> errors = err instanceof ConfigException ce ? ce.errors() : List.of(String.valueOf(err.getMessage()));
-      LOG.error("reload refused, still running the previous configuration:\n  {}", String.join("\n  ", errors));
-      return Future.succeededFuture(errors);
-    });
+    TetherConfig running = config;
+    return vertx.executeBlocking(source::load, false)
+        .compose(next -> {
+          List<String> restart = RestartRequired.changes(running, next);
+          return restart.isEmpty() ? proxy.stage(next) : Future.failedFuture(new ConfigException(restart));
+        })
+        .compose(staged -> {
+          metrics.register(staged.snapshot(), proxy::snapshot);
+          health.apply(staged.snapshot().upstreams());
+          return proxy.publish(staged).map(v -> staged.snapshot().config());
+        })
+        .map(next -> {
+          config = next;
+          pruneWhenIdle(registry.retire(next), System.nanoTime() + next.shutdownTimeout().toNanos());
+          metrics.reloaded(true);
+          LOG.info("configuration reloaded from {}", next.source());
+          return List.<String>of();
+        })
+        .recover(err -> {
+          metrics.reloaded(false);
+          List<String> errors = err instanceof ConfigException ce ? ce.errors()
+              : List.of(String.valueOf(err.getMessage()));
+          LOG.error("reload refused, still running the previous configuration:\n  {}", String.join("\n  ", errors));
+          return Future.succeededFuture(errors);
+        });
+  }
+
+  /** Drops removed servers' meters once nothing is in flight to them (or at the shutdown deadline). */
+  private void pruneWhenIdle(List<UpstreamRegistry.Retired> retired, long deadlineNanos) {
+    List<UpstreamRegistry.Retired> busy = new ArrayList<>();
+    for (UpstreamRegistry.Retired r : retired) {
+      if (r.state().inFlight() > 0 && System.nanoTime() - deadlineNanos < 0) {
+        busy.add(r);
+      } else {
+        metrics.remove(r.upstream(), r.server(), r.state());
+        pinned.remove(r.state());
+      }
+    }
+    if (!busy.isEmpty()) {
+      vertx.setTimer(100, t -> pruneWhenIdle(busy, deadlineNanos));
+    }
   }
 
   private ProxySnapshot liveSnapshot() {

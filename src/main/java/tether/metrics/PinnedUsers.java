@@ -24,6 +24,11 @@ public final class PinnedUsers implements ProxyListener {
     }
   }
 
+  /** Forgets a server a reload removed. */
+  public void remove(BackendState state) {
+    seen.remove(state);
+  }
+
   public long recent(BackendState state) {
     Cache<String, Boolean> users = seen.get(state);
     if (users == null) {

@@ -175,6 +175,20 @@ public final class TetherMetrics implements ProxyListener, ServerEvents {
     }
   }
 
+  /** Removes every meter of a server a reload removed (call once its last request ended). */
+  public void remove(String upstream, String server, BackendState state) {
+    servers.remove(state);
+    UpstreamMeters u = upstreams.get(upstream);
+    if (u != null) {
+      u.byName.remove(server);
+    }
+    for (var meter : registry.getMeters()) {
+      if (upstream.equals(meter.getId().getTag("upstream")) && server.equals(meter.getId().getTag("server"))) {
+        registry.remove(meter);
+      }
+    }
+  }
+
   /** Open pooled connections to the server with this state (0 if unknown). */
   public int connections(BackendState state) {
     ServerMeters s = servers.get(state);

@@ -5,7 +5,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.List;
-import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
@@ -14,11 +13,13 @@ import tether.sticky.StickySessions;
 import tether.upstream.UpstreamRegistry;
 
 /**
- * The proxy listeners on {@code workers} event loops, reading one {@link ProxySnapshot} that {@link #apply}
- * replaces atomically; requests in flight finish on the snapshot they started with. A change to what the
- * listeners themselves are built from (addresses, workers, limits, idle timeout) deploys a new set of listeners
- * next to the old one (Vert.x shares a port between them) and then retires the old set. A new snapshot is first
- * given to {@code warmUp} (which resolves the host names it brings) and published once that completes.
+ * The proxy listeners on {@code workers} event loops, reading one {@link ProxySnapshot} that a reload replaces in
+ * one swap; requests in flight finish on the snapshot they started with. A reload is a transaction
+ * (Envoy's cluster warming, Pingora's {@code Backends::do_update}): {@link #stage} builds the snapshot, resolves the
+ * host names it brings and, when what the listeners are built from changed (addresses, limits, timeouts, pool
+ * sizes), binds a new set of listeners next to the old one (Vert.x shares a port between them); nothing is visible
+ * yet. Then {@link #publish} swaps the snapshot and retires the old listeners, or {@link #abandon} drops what was
+ * staged. A failure while staging (a port that cannot be bound) changes nothing.
  */
 public final class ProxyServer {
 
@@ -42,25 +43,63 @@ public final class ProxyServer {
     this.listener = listener;
   }
 
+  /** A configuration built, resolved and bound, not yet visible. */
+  public static final class Staged {
+    private final TetherConfig config;
+    private final ProxySnapshot snapshot;
+    private final Deployment listeners; // null: the running listeners serve it
+
+    private Staged(TetherConfig config, ProxySnapshot snapshot, Deployment listeners) {
+      this.config = config;
+      this.snapshot = snapshot;
+      this.listeners = listeners;
+    }
+
+    public ProxySnapshot snapshot() {
+      return snapshot;
+    }
+  }
+
   public Future<Void> start(TetherConfig config) {
     ProxySnapshot first = build(config);
     return warmUp.apply(first).compose(v -> {
       snapshot.set(first);
       return deploy(config);
-    }).mapEmpty();
+    }).map(d -> {
+      deployment = d;
+      return null;
+    });
   }
 
-  /** Publishes {@code config}; rebinds the listeners only when what they are built from changed. */
-  public Future<Void> apply(TetherConfig config) {
+  /**
+   * Builds everything {@code config} needs without publishing it. Fails (a listener that cannot bind, as a
+   * {@link tether.config.ListenException}) with nothing changed and nothing left bound.
+   */
+  public Future<Staged> stage(TetherConfig config) {
     ProxySnapshot next = build(config);
     return warmUp.apply(next).compose(v -> {
-      Deployment old = deployment;
-      snapshot.set(next);
-      if (old == null || sameListeners(old.config, config)) {
-        return Future.succeededFuture();
+      Deployment running = deployment;
+      if (running == null || sameListeners(running.config, config)) {
+        return Future.succeededFuture(new Staged(config, next, null));
       }
-      return deploy(config).compose(d -> retire(old, config.shutdownTimeout()));
+      return deploy(config).map(d -> new Staged(config, next, d));
     });
+  }
+
+  /** Makes {@code staged} live in one swap; the listeners it replaces finish their requests and close. */
+  public Future<Void> publish(Staged staged) {
+    snapshot.set(staged.snapshot);
+    if (staged.listeners == null) {
+      return Future.succeededFuture();
+    }
+    Deployment old = deployment;
+    deployment = staged.listeners;
+    return retire(old, staged.config.shutdownTimeout());
+  }
+
+  /** Drops what {@link #stage} bound. */
+  public Future<Void> abandon(Staged staged) {
+    return staged.listeners == null ? Future.succeededFuture() : vertx.undeploy(staged.listeners.id);
   }
 
   private ProxySnapshot build(TetherConfig config) {
@@ -73,10 +112,8 @@ public final class ProxyServer {
       ProxyVerticle v = new ProxyVerticle(snapshot::get, listener, config, clientConnections);
       instances.add(v);
       return v;
-    }, new DeploymentOptions().setInstances(config.workers())).map(id -> {
-      deployment = new Deployment(id, List.copyOf(instances), config);
-      return deployment;
-    });
+    }, new DeploymentOptions().setInstances(config.workers()))
+        .map(id -> new Deployment(id, List.copyOf(instances), config));
   }
 
   private Future<Void> retire(Deployment old, Duration grace) {
@@ -84,9 +121,14 @@ public final class ProxyServer {
         .transform(ar -> vertx.undeploy(old.id));
   }
 
+  /** What a listener set and its backend pools are built from: a change rebinds them. */
   private static boolean sameListeners(TetherConfig a, TetherConfig b) {
     return a.listen().equals(b.listen()) && a.workers() == b.workers() && a.limits().equals(b.limits())
-        && Objects.equals(a.timeouts().idle(), b.timeouts().idle());
+        && a.timeouts().equals(b.timeouts()) && poolSizes(a).equals(poolSizes(b));
+  }
+
+  private static List<Integer> poolSizes(TetherConfig c) {
+    return c.upstreams().values().stream().map(u -> u.poolSize()).toList();
   }
 
   public ProxySnapshot snapshot() {

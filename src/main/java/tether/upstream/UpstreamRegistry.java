@@ -1,6 +1,8 @@
 package tether.upstream;
 
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -26,6 +28,29 @@ public final class UpstreamRegistry {
   /** For tests: nobody listens. */
   public UpstreamRegistry() {
     this(ServerEvents.NONE);
+  }
+
+  /** A server a reload removed: its state, to be dropped from meters once its last request ended. */
+  public record Retired(String upstream, String server, BackendState state) {}
+
+  /**
+   * Forgets the servers {@code published} no longer has (a server that comes back later starts afresh);
+   * requests in flight keep their Backend and finish normally.
+   */
+  public List<Retired> retire(TetherConfig published) {
+    List<Retired> retired = new ArrayList<>();
+    for (var upstream : states.entrySet()) {
+      UpstreamConfig u = published.upstreams().get(upstream.getKey());
+      upstream.getValue().entrySet().removeIf(server -> {
+        boolean gone = u == null || u.servers().stream().noneMatch(c -> c.name().equals(server.getKey()));
+        if (gone) {
+          retired.add(new Retired(upstream.getKey(), server.getKey(), server.getValue()));
+        }
+        return gone;
+      });
+    }
+    states.values().removeIf(Map::isEmpty);
+    return retired;
   }
 
   public Map<String, Upstream> build(TetherConfig config) {
