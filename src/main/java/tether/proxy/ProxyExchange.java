@@ -247,6 +247,7 @@ final class ProxyExchange {
       return;
     }
     a.request = out;
+    out.exceptionHandler(err -> { }); // failures arrive through response(); a reset is ours, not worth a log line
     if (!a.dedicated) {
       a.use = ctx.connections().of(out.connection());
       long now = System.nanoTime();
@@ -257,7 +258,6 @@ final class ProxyExchange {
         a.abandoned = true;
         a.use = null;
         a.end(false);
-        out.exceptionHandler(err -> { });
         out.connection().close();
         freshAttempt(a.backend);
         return;

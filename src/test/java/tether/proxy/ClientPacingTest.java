@@ -35,12 +35,12 @@ class ClientPacingTest extends ProxyTestBase {
   void aSlowUploadLongerThanTheResponseTimeoutArrivesIntact() throws Exception {
     startEcho();
     try (RawHttp raw = new RawHttp(tether.port())) {
-      raw.send("POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\n");
+      raw.send("POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\nConnection: close\r\n\r\n");
       for (char c : "abcdef".toCharArray()) {
         Thread.sleep(400); // one byte every 400 ms: 2.4 s in all, the response timeout is 1 s
         raw.send(String.valueOf(c));
       }
-      assertThat(raw.readUntilCloseOrQuiet(2000).text()).startsWith("HTTP/1.1 200").endsWith("got 6: abcdef");
+      assertThat(raw.readUntilCloseOrQuiet(5000).text()).startsWith("HTTP/1.1 200").endsWith("got 6: abcdef");
     }
   }
 
@@ -48,13 +48,13 @@ class ClientPacingTest extends ProxyTestBase {
   void aSlowChunkedUploadArrivesIntact() throws Exception {
     startEcho();
     try (RawHttp raw = new RawHttp(tether.port())) {
-      raw.send("POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
+      raw.send("POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
       for (String chunk : List.of("ab", "cd", "ef")) {
         Thread.sleep(600);
         raw.send("2\r\n" + chunk + "\r\n");
       }
       raw.send("0\r\n\r\n");
-      assertThat(raw.readUntilCloseOrQuiet(2000).text()).startsWith("HTTP/1.1 200").endsWith("got 6: abcdef");
+      assertThat(raw.readUntilCloseOrQuiet(5000).text()).startsWith("HTTP/1.1 200").endsWith("got 6: abcdef");
     }
   }
 
@@ -64,7 +64,8 @@ class ClientPacingTest extends ProxyTestBase {
         backends.vertx().setTimer(3000, t -> req.response().end("late"))));
     tether = TetherHarness.start(upstream("", slow) + "timeouts: {response_header: 1s}\n");
     try (RawHttp raw = new RawHttp(tether.port())) {
-      assertThat(raw.send("POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nab").readUntilCloseOrQuiet(2500)
+      assertThat(raw.send("POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\nab")
+          .readUntilCloseOrQuiet(5000)
           .text()).startsWith("HTTP/1.1 504");
     }
   }
@@ -75,9 +76,11 @@ class ClientPacingTest extends ProxyTestBase {
     startEcho();
     for (String method : List.of("POST", "PUT")) {
       try (RawHttp raw = new RawHttp(tether.port())) {
-        raw.send(method + " /up HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
-        assertThat(raw.readUntilCloseOrQuiet(1500).text()).as(method).isEqualTo("HTTP/1.1 100 Continue\r\n\r\n");
-        assertThat(raw.send("hello").readUntilCloseOrQuiet(1500).text()).as(method).startsWith("HTTP/1.1 200")
+        raw.send(method + " /up HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n"
+            + "Connection: close\r\n\r\n");
+        // read to the end of the 100, bounded
+        assertThat(raw.readUntil("\r\n\r\n", 5000)).as(method).isEqualTo("HTTP/1.1 100 Continue\r\n\r\n");
+        assertThat(raw.send("hello").readUntilCloseOrQuiet(5000).text()).as(method).startsWith("HTTP/1.1 200")
             .endsWith("got 5: hello");
       }
       assertThat(expectSeen.get()).as("Expect is Tether's to answer, not forwarded").isNull();
@@ -89,7 +92,7 @@ class ClientPacingTest extends ProxyTestBase {
     startEcho();
     try (RawHttp raw = new RawHttp(tether.port())) {
       RawHttp.Read read = raw.send("POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999999\r\n"
-          + "Expect: 100-continue\r\n\r\n").readUntilCloseOrQuiet(1500);
+          + "Expect: 100-continue\r\n\r\n").readUntilCloseOrQuiet(5000);
       assertThat(read.text()).startsWith("HTTP/1.1 413");
     }
   }

@@ -37,8 +37,8 @@ class PassThroughTest extends ProxyTestBase {
     });
     tether = TetherHarness.start(upstream("", app));
     try (RawHttp raw = new RawHttp(tether.port())) {
-      String reply = raw.send(method + " /f HTTP/1.1\r\nHost: x\r\nIf-None-Match: \"abc\"\r\n\r\n")
-          .readUntilCloseOrQuiet(1500).text().toLowerCase();
+      String reply = raw.send(method + " /f HTTP/1.1\r\nHost: x\r\nIf-None-Match: \"abc\"\r\n"
+          + "Connection: close\r\n\r\n").readUntilCloseOrQuiet(5000).text().toLowerCase();
       String head = reply.substring(0, reply.indexOf("\r\n\r\n"));
       assertThat(head).startsWith("http/1.1 " + status).contains("etag: \"abc\"");
       if (expected == null) {
@@ -60,7 +60,7 @@ class PassThroughTest extends ProxyTestBase {
     String pin = tether.get("/").headers().firstValue("set-cookie").orElseThrow().split(";", 2)[0];
     try (RawHttp raw = new RawHttp(tether.port())) {
       assertThat(raw.send("GET / HTTP/1.1\r\nHost: x\r\nCookie: a=1\r\nCookie: " + pin + "; PHPSESSID=abc\r\n"
-          + "Cookie: b=2\r\n\r\n").readUntilCloseOrQuiet(1500).text()).startsWith("HTTP/1.1 200")
+          + "Cookie: b=2\r\nConnection: close\r\n\r\n").readUntilCloseOrQuiet(5000).text()).startsWith("HTTP/1.1 200")
           .doesNotContainIgnoringCase("set-cookie"); // the pin in the second line was found
     }
     assertThat(cookies.get()).containsExactly("a=1; PHPSESSID=abc; b=2");

@@ -44,6 +44,22 @@ public final class RawHttp implements AutoCloseable {
     return new Read(out.toString(StandardCharsets.ISO_8859_1), closed);
   }
 
+  /** Reads until what came back ends with {@code suffix} (or the peer closes, or {@code timeoutMillis} pass). */
+  public String readUntil(String suffix, int timeoutMillis) throws IOException {
+    socket.setSoTimeout(timeoutMillis);
+    StringBuilder out = new StringBuilder();
+    InputStream in = socket.getInputStream();
+    try {
+      int b;
+      while (!out.toString().endsWith(suffix) && (b = in.read()) >= 0) {
+        out.append((char) b);
+      }
+    } catch (SocketTimeoutException e) {
+      // what came so far
+    }
+    return out.toString();
+  }
+
   /** What came back, and whether the peer closed the connection. */
   public record Read(String text, boolean closed) {}
 
