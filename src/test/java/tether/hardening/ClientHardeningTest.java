@@ -112,8 +112,8 @@ class ClientHardeningTest {
   @org.junit.jupiter.api.Test
   void absoluteFormUsesItsAuthorityAsHostAndForwardsOriginForm() throws Exception {
     try (RawHttp raw = new RawHttp(tether.port())) {
-      RawHttp.Read read = raw.send("GET http://shop.example:8080/cart?x=1 HTTP/1.1\r\nHost: other\r\n\r\n")
-          .readUntilCloseOrQuiet(2000);
+      RawHttp.Read read = raw.send("GET http://shop.example:8080/cart?x=1 HTTP/1.1\r\nHost: other\r\n"
+          + "Connection: close\r\n\r\n").readUntilCloseOrQuiet(5000);
       assertThat(read.text()).startsWith("HTTP/1.1 200");
     }
     assertThat(backend.received()).startsWith("GET /cart?x=1 HTTP/1.1\r\n").containsIgnoringCase("host: shop.example:8080\r\n");
@@ -122,8 +122,9 @@ class ClientHardeningTest {
   @org.junit.jupiter.api.Test
   void chunkedBodiesAreReframedByTether() throws Exception {
     try (RawHttp raw = new RawHttp(tether.port())) {
-      RawHttp.Read read = raw.send("POST /u HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
-          + "3;ext=1\r\nabc\r\n2\r\nde\r\n0\r\nX-Trailer: t\r\n\r\n").readUntilCloseOrQuiet(2000);
+      RawHttp.Read read = raw.send("POST /u HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n"
+          + "Connection: close\r\n\r\n"
+          + "3;ext=1\r\nabc\r\n2\r\nde\r\n0\r\nX-Trailer: t\r\n\r\n").readUntilCloseOrQuiet(5000);
       assertThat(read.text()).startsWith("HTTP/1.1 200");
     }
     String got = backend.received();

@@ -92,7 +92,8 @@ class ProxyTest extends ProxyTestBase {
         + "routes: [{host: shop.example, path: /cart, upstream: app}]\n");
     assertThat(tether.get("/cart").statusCode()).isEqualTo(404);
     try (RawHttp raw = new RawHttp(tether.port())) {
-      assertThat(raw.send("GET /cart/1 HTTP/1.1\r\nHost: Shop.Example\r\n\r\n").readUntilCloseOrQuiet(1000).text())
+      assertThat(raw.send("GET /cart/1 HTTP/1.1\r\nHost: Shop.Example\r\nConnection: close\r\n\r\n")
+          .readUntilCloseOrQuiet(5000).text())
           .startsWith("HTTP/1.1 200");
     }
     assertThat(a.served()).hasValue(1);
@@ -259,7 +260,7 @@ class ProxyTest extends ProxyTestBase {
     tether = TetherHarness.start(upstream("round_robin", server(a)));
     try (RawHttp raw = new RawHttp(tether.port())) {
       String text = raw.send("GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\n"
-          + "GET /3 HTTP/1.1\r\nHost: x\r\n\r\n").readUntilCloseOrQuiet(2000).text();
+          + "GET /3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").readUntilCloseOrQuiet(5000).text();
       assertThat(text.indexOf("path/1")).isPositive().isLessThan(text.indexOf("path/2"));
       assertThat(text.indexOf("path/2")).isLessThan(text.indexOf("path/3"));
     }

@@ -22,9 +22,12 @@ public final class TetherHarness implements AutoCloseable {
     this.tether = tether;
   }
 
+  /** Event loops of a Tether started without a count: 1, or what a suite re-run on more loops sets. */
+  public static volatile int defaultWorkers = 1;
+
   /** {@code yaml} holds upstreams (and anything else); listen and admin are added unless given. */
   public static TetherHarness start(String yaml) {
-    return start(yaml, 1);
+    return start(yaml, defaultWorkers);
   }
 
   public static TetherHarness start(String yaml, int workers) {
