@@ -28,8 +28,16 @@ final class ConfigSummary {
           + " sent in the same response\n");
       out.append("            connect refused/timed out -> next server, any method and body size (body held"
           + " until connected)\n");
-      out.append("            failure after sending -> retried only for GET, HEAD, PUT, DELETE, OPTIONS, TRACE with"
-          + " a body of at most ").append(u.retryBuffer()).append(" bytes; POST/PATCH never twice\n");
+      out.append("            pooled connection closed by the server as it was reused -> same server, fresh"
+          + " connection, once (GET, HEAD, PUT, DELETE, OPTIONS, TRACE with a held body); not a server failure\n");
+      if (u.retryAfterSend() == tether.config.RetryAfterSend.NEVER) {
+        out.append("            failure after sending -> 502/504, never sent to another server"
+            + " (retry_after_send: never: at most once)\n");
+      } else {
+        out.append("            failure after sending -> retried only for GET, HEAD, PUT, DELETE, OPTIONS, TRACE with"
+            + " a body of at most ").append(u.retryBuffer()).append(" bytes (at least once: may run twice);"
+            + " POST/PATCH never twice\n");
+      }
       out.append("            never once the response started (client connection closed); at most ")
           .append(u.maxAttempts()).append(" servers per request\n");
     }
