@@ -1,19 +1,8 @@
 package tether.proxy;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import tether.testing.TetherHarness;
+import org.junit.jupiter.api.extension.ExtendWith;
+import tether.testing.OnFourEventLoops;
 
-/** {@link FailoverTest} again with four event loops: each has its own listener and pools, so state must not be per loop. */
-class FailoverOnFourEventLoopsTest extends FailoverTest {
-
-  @BeforeAll
-  static void fourLoops() {
-    TetherHarness.defaultWorkers = 4;
-  }
-
-  @AfterAll
-  static void oneLoop() {
-    TetherHarness.defaultWorkers = 1;
-  }
-}
+/** {@link FailoverTest} again with four event loops. */
+@ExtendWith(OnFourEventLoops.class)
+class FailoverOnFourEventLoopsTest extends FailoverTest {}

@@ -1,19 +1,8 @@
 package tether.proxy;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import tether.testing.TetherHarness;
+import org.junit.jupiter.api.extension.ExtendWith;
+import tether.testing.OnFourEventLoops;
 
-/** {@link ProxyTest} again with four event loops: each has its own listener and pools, so state must not be per loop. */
-class ProxyOnFourEventLoopsTest extends ProxyTest {
-
-  @BeforeAll
-  static void fourLoops() {
-    TetherHarness.defaultWorkers = 4;
-  }
-
-  @AfterAll
-  static void oneLoop() {
-    TetherHarness.defaultWorkers = 1;
-  }
-}
+/** {@link ProxyTest} again with four event loops. */
+@ExtendWith(OnFourEventLoops.class)
+class ProxyOnFourEventLoopsTest extends ProxyTest {}
