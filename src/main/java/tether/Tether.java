@@ -23,7 +23,7 @@ import tether.health.EjectionTimer;
 import tether.health.HealthLog;
 import tether.metrics.PinnedUsers;
 import tether.metrics.TetherMetrics;
-import tether.proxy.AccessLog;
+import tether.accesslog.AccessLog;
 import tether.proxy.ProxyListener;
 import tether.proxy.ProxyServer;
 import tether.proxy.ProxySnapshot;
@@ -40,6 +40,7 @@ public final class Tether implements AdminServer.Operations {
   private final Vertx vertx;
   private final ProxyServer proxy;
   private final UpstreamRegistry registry;
+  private final AccessLog accessLog;
   private final ActiveHealthChecker health;
   private final ServerResolver resolver;
   private final TetherMetrics metrics = new TetherMetrics();
@@ -63,10 +64,9 @@ public final class Tether implements AdminServer.Operations {
     listeners.add(resolver);
     listeners.add(metrics);
     listeners.add(pinned);
-    if (config.accessLog().enabled()) {
-      listeners.add(new AccessLog(config.accessLog()));
-    }
-    this.registry = new UpstreamRegistry(ServerEvents.all(List.of(metrics, new HealthLog(), new EjectionTimer(vertx))));
+    this.accessLog = new AccessLog(config.accessLog());
+    listeners.add(accessLog);
+    this.registry = new UpstreamRegistry(ServerEvents.all(List.of(metrics, new HealthLog(this::liveUpstreams), new EjectionTimer(vertx))));
     this.proxy = new ProxyServer(vertx, registry, ProxyListener.all(listeners), resolver::resolveNew);
     this.admin = config.admin().enabled() ? new AdminServer(vertx, config.admin(), this, metrics, pinned) : null;
   }
@@ -145,6 +145,11 @@ public final class Tether implements AdminServer.Operations {
           return restart.isEmpty() ? proxy.stage(next) : Future.failedFuture(new ConfigException(restart));
         })
         .compose(staged -> {
+          try {
+            accessLog.apply(staged.snapshot().config().accessLog()); // the one step that can fail: first
+          } catch (RuntimeException e) {
+            return proxy.abandon(staged).transform(x -> Future.failedFuture(e));
+          }
           metrics.register(staged.snapshot(), proxy::snapshot);
           health.apply(staged.snapshot().upstreams());
           return proxy.publish(staged).map(v -> staged.snapshot().config());
@@ -179,6 +184,11 @@ public final class Tether implements AdminServer.Operations {
     if (!busy.isEmpty()) {
       vertx.setTimer(100, t -> pruneWhenIdle(busy, deadlineNanos));
     }
+  }
+
+  private java.util.Map<String, tether.upstream.Upstream> liveUpstreams() {
+    ProxySnapshot live = liveSnapshot();
+    return live == null ? java.util.Map.of() : live.upstreams();
   }
 
   private ProxySnapshot liveSnapshot() {
@@ -237,6 +247,6 @@ public final class Tether implements AdminServer.Operations {
   public Future<Void> stop() {
     health.stop();
     resolver.stop();
-    return vertx.close();
+    return vertx.close().andThen(ar -> accessLog.close()); // the last requests' lines, written out
   }
 }

@@ -28,7 +28,7 @@ final class LogFiles {
 
   /** @return the paths reopened; a file that cannot be opened is logged and keeps its old stream */
   static List<String> reopen() {
-    List<String> reopened = new ArrayList<>();
+    List<String> reopened = new ArrayList<>(tether.accesslog.AccessLog.reopenAll());
     LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
     for (Logger logger : context.getLoggerList()) {
       for (Iterator<Appender<ILoggingEvent>> it = logger.iteratorForAppenders(); it.hasNext(); ) {

@@ -5,10 +5,9 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * The keys a reload cannot apply to a running process: {@code workers} (the event loops are made at start),
- * {@code admin} (the operator listener that serves the reload itself) and {@code access_log} (its writer is made at
- * start). A reload that changes one is refused whole, naming each, rather than half applied; every other key
- * applies on reload.
+ * The keys a reload cannot apply to a running process: {@code workers} (the event loops are made at start) and
+ * {@code admin} (the operator listener that serves the reload itself). A reload that changes one is refused whole,
+ * naming each, rather than half applied; every other key applies on reload.
  */
 public final class RestartRequired {
 
@@ -19,7 +18,6 @@ public final class RestartRequired {
     List<String> changed = new ArrayList<>();
     check(changed, "workers", running.workers(), next.workers());
     check(changed, "admin", running.admin(), next.admin());
-    check(changed, "access_log", running.accessLog(), next.accessLog());
     return changed;
   }
 

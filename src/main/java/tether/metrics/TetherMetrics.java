@@ -228,7 +228,9 @@ public final class TetherMetrics implements ProxyListener, ServerEvents {
       Gauge.builder("tether.sticky.learned.entries", current, s -> {
         var session = s.get().sticky().get(name);
         return session == null ? 0 : session.learnedEntries();
-      }).description("Entries in the sticky mode's learned table").tag("upstream", name).register(registry);
+      }).description("Entries in the sticky mode's learned table").tag("upstream", name)
+          .strongReference(true) // the supplier is a method reference held by nobody else: weakly held, it was NaN
+          .register(registry);
     }
   }
 

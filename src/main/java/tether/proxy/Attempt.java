@@ -20,6 +20,8 @@ final class Attempt {
   boolean reused;
   Failover.Phase phase = Failover.Phase.NOTHING_SENT;
   boolean responded;
+  /** Its failure is in the exchange's list of failed attempts (the access log's upstream_status). */
+  boolean failureNoted;
   private boolean open = true;
   /** Superseded by another attempt: its late callbacks are ignored. */
   boolean abandoned;

@@ -52,6 +52,9 @@ final class ProxyExchange {
   private Attempt attempt;
   private boolean freshRetried;
   private boolean finished;
+  private String requestId;
+  /** Failed attempts' addresses and outcomes, for the access log; null in the usual one-attempt case. */
+  private StringBuilder[] failedAttempts;
 
   /** What stickiness did for this request, as the access log and debug header name it. */
   enum StickyOutcome {
@@ -90,6 +93,7 @@ final class ProxyExchange {
     expectContinue = hasBody && req.version() == HttpVersion.HTTP_1_1
         && "100-continue".equalsIgnoreCase(req.getHeader(HttpHeaders.EXPECT));
     trusted = snapshot.config().trustedProxies().trusts(req.remoteAddress().hostAddress());
+    requestId = RequestIds.of(req, trusted);
     https = req.isSSL() || (trusted && "https".equalsIgnoreCase(req.getHeader("X-Forwarded-Proto")));
     req.response().closeHandler(v -> clientGone());
     sticky = snapshot.sticky().get(upstream.name());
@@ -301,6 +305,7 @@ final class ProxyExchange {
     Headers.copyRequestHeaders(req.headers(), headers);
     sticky.stripFromRequest(headers);
     ForwardedHeaders.apply(req, headers, trusted, https);
+    headers.set(RequestIds.HEADER, requestId);
     headers.remove(HttpHeaders.EXPECT); // Tether itself answers 100-continue when it reads the body
     headers.set(HttpHeaders.CONNECTION, HttpHeaders.KEEP_ALIVE); // so Apache announces its keep-alive timeout
     if (chunked) {
@@ -315,6 +320,7 @@ final class ProxyExchange {
       return;
     }
     Backend failed = a.backend;
+    noteFailedAttempt(a, kind.label());
     if (kind.blamesServer()) {
       failed.reportFailure(kind.label());
       ctx.listener().backendFailed(failed, kind.label());
@@ -343,6 +349,31 @@ final class ProxyExchange {
         finish(502, true, true);
       }
     }
+  }
+
+  private void noteFailedAttempt(Attempt a, String outcome) {
+    if (failedAttempts == null) {
+      failedAttempts = new StringBuilder[] {new StringBuilder(), new StringBuilder()};
+    }
+    failedAttempts[0].append(a.backend.address()).append(", ");
+    failedAttempts[1].append(outcome).append(", ");
+    a.failureNoted = true;
+  }
+
+  /** nginx's $upstream_addr and $upstream_status: every attempt, the last one included; null without any. */
+  private String[] attemptColumns(Attempt last, int status) {
+    if (last == null) {
+      return new String[2];
+    }
+    String addr = last.failureNoted ? "" : String.valueOf(last.backend.address());
+    String outcome = last.failureNoted ? "" : last.responded ? Integer.toString(status) : "-";
+    if (failedAttempts == null) {
+      return new String[] {addr, outcome};
+    }
+    String addrs = failedAttempts[0] + addr;
+    String outcomes = failedAttempts[1] + outcome;
+    return last.failureNoted ? new String[] {addrs.substring(0, addrs.length() - 2),
+        outcomes.substring(0, outcomes.length() - 2)} : new String[] {addrs, outcomes};
   }
 
   private void respond(Attempt a, HttpClientResponse in) {
@@ -424,12 +455,14 @@ final class ProxyExchange {
     if (a != null) {
       a.end(failed && status >= 500);
     }
+    String[] columns = attemptColumns(a, status);
     ctx.listener().exchangeEnded(new ExchangeRecord(req.remoteAddress().hostAddress(), req.method().name(),
         req.uri(), req.version() == null ? "HTTP/1.1" : protocol(req), status, req.response().bytesWritten(),
         req.bytesRead(), upstream == null ? null : upstream.name(), a == null ? null : a.backend.name(),
         a == null ? -1 : now - a.startNanos, now - startNanos, stickyOutcome == null ? null : stickyOutcome.label,
         tried == null ? 0 : tried.count(), truncated, req.getHeader(HttpHeaders.REFERER),
-        req.getHeader(HttpHeaders.USER_AGENT)));
+        req.getHeader(HttpHeaders.USER_AGENT), target == null || target.authority() == null ? null
+        : target.authority().toString(), requestId, columns[0], columns[1]));
   }
 
   private static String protocol(HttpServerRequest req) {

@@ -1,0 +1,81 @@
+package tether.accesslog;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.Objects;
+import tether.config.AccessLogConfig;
+import tether.proxy.ExchangeRecord;
+import tether.proxy.ProxyListener;
+
+/**
+ * The access log: one line per request (see {@link LineFormat}), text or JSON, to standard output or appended to
+ * {@code access_log.path}, written by one thread in large writes so the event loop never waits for the disk.
+ * {@link #apply} takes a reloaded {@code access_log} (format, path, on/off) without a restart; {@link #reopenAll}
+ * is logrotate's SIGUSR1.
+ */
+public final class AccessLog implements ProxyListener, AutoCloseable {
+
+  /** What one configuration writes with: the format is per event loop (encoders keep reusable buffers). */
+  private record Output(AccessLogConfig config, LogSink sink, ThreadLocal<LineFormat> format) {}
+
+  private volatile Output output;
+
+  /** @throws UncheckedIOException when {@code access_log.path} cannot be opened for appending */
+  public AccessLog(AccessLogConfig config) {
+    this.output = open(config);
+  }
+
+  /** Switches to {@code config} (a reload); the previous file gets what was queued for it, then closes. */
+  public synchronized void apply(AccessLogConfig config) {
+    Output old = output;
+    if (Objects.equals(old.config(), config)) {
+      return;
+    }
+    output = open(config);
+    if (old.sink() != null) {
+      old.sink().close();
+    }
+  }
+
+  /** Opens every access-log file again by its name (after logrotate renamed it). @return the paths */
+  public static List<String> reopenAll() {
+    return LogSink.reopenAll();
+  }
+
+  private static Output open(AccessLogConfig config) {
+    if (!config.enabled()) {
+      return new Output(config, null, null);
+    }
+    try {
+      boolean json = config.format() == AccessLogConfig.Format.JSON;
+      return new Output(config, new LogSink(config.path()),
+          ThreadLocal.withInitial(json ? LineFormat::json : LineFormat::text));
+    } catch (IOException e) {
+      throw new UncheckedIOException("access_log.path " + config.path() + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void exchangeEnded(ExchangeRecord r) {
+    Output o = output;
+    if (o.sink() != null) {
+      o.sink().offer(o.format().get().encode(r, System.currentTimeMillis()));
+    }
+  }
+
+  /** Lines dropped because the disk could not keep up (never blocking the event loop). */
+  public long dropped() {
+    Output o = output;
+    return o.sink() == null ? 0 : o.sink().dropped();
+  }
+
+  /** Writes out what is queued and closes the file. */
+  @Override
+  public void close() {
+    Output o = output;
+    if (o.sink() != null) {
+      o.sink().close();
+    }
+  }
+}

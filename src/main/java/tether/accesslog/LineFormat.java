@@ -1,0 +1,159 @@
+package tether.accesslog;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.Locale;
+import tether.proxy.ExchangeRecord;
+
+/**
+ * Encodes one exchange as one access-log line, in bytes ready to write. Text is nginx's combined format with
+ * millisecond time and Tether's fields appended ({@code host="..." upstream=app server=web2
+ * upstream_addr="127.0.0.1:8101, 127.0.0.1:8102" upstream_status="connect_failed, 200" ...}); what a client chose
+ * (request line, Host, Referer, User-Agent) is escaped as nginx does ({@code "} and {@code \} with a backslash,
+ * control and non-ASCII bytes as {@code \xHH}), so a quote in a User-Agent cannot break a parser. JSON lines go
+ * through Jackson's generator. One encoder per event loop (thread confined): its buffers are reused.
+ */
+abstract class LineFormat {
+
+  private static final DateTimeFormatter CLF_SECOND =
+      DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss", Locale.ROOT).withZone(ZoneOffset.UTC);
+
+  abstract byte[] encode(ExchangeRecord r, long epochMillis);
+
+  static LineFormat text() {
+    return new Text();
+  }
+
+  static LineFormat json() {
+    return new Json();
+  }
+
+  private static final class Text extends LineFormat {
+    private final StringBuilder b = new StringBuilder(512);
+    private long second = -1;
+    private String secondText;
+
+    @Override
+    byte[] encode(ExchangeRecord r, long epochMillis) {
+      b.setLength(0);
+      b.append(r.clientAddress()).append(" - - [").append(time(epochMillis)).append("] \"");
+      escape(r.method()).append(' ');
+      escape(r.uri()).append(' ').append(r.protocol()).append("\" ").append(r.status()).append(' ')
+          .append(r.bytesSent()).append(" \"");
+      escape(dash(r.referer())).append("\" \"");
+      escape(dash(r.userAgent())).append("\" host=\"");
+      escape(dash(r.host())).append("\" upstream=").append(dash(r.upstream())).append(" server=")
+          .append(dash(r.server())).append(" upstream_addr=\"").append(dash(r.upstreamAddresses()))
+          .append("\" upstream_status=\"").append(dash(r.upstreamStatuses())).append("\" upstream_time=");
+      seconds(r.upstreamNanos()).append(" time=");
+      seconds(r.totalNanos()).append(" sticky=").append(dash(r.sticky())).append(" attempts=")
+          .append(r.attempts()).append(" request_id=").append(dash(r.requestId()));
+      if (r.truncated()) {
+        b.append(" truncated");
+      }
+      b.append('\n');
+      // every char is ASCII by now: one byte each
+      return b.toString().getBytes(StandardCharsets.ISO_8859_1);
+    }
+
+    private String time(long epochMillis) {
+      long s = epochMillis / 1000;
+      if (s != second) {
+        second = s;
+        secondText = CLF_SECOND.format(Instant.ofEpochSecond(s));
+      }
+      int ms = (int) (epochMillis % 1000);
+      return secondText + '.' + (char) ('0' + ms / 100) + (char) ('0' + ms / 10 % 10) + (char) ('0' + ms % 10)
+          + " +0000";
+    }
+
+    private StringBuilder seconds(long nanos) {
+      if (nanos < 0) {
+        return b.append('-');
+      }
+      long millis = nanos / 1_000_000;
+      b.append(millis / 1000).append('.');
+      long frac = millis % 1000;
+      if (frac < 100) {
+        b.append('0');
+      }
+      if (frac < 10) {
+        b.append('0');
+      }
+      return b.append(frac);
+    }
+
+    /** nginx's escaping of variables in {@code escape=default} log formats. */
+    private StringBuilder escape(String s) {
+      for (int i = 0; i < s.length(); i++) {
+        char c = s.charAt(i);
+        if (c == '"' || c == '\\') {
+          b.append('\\').append(c);
+        } else if (c >= 0x20 && c < 0x7f) {
+          b.append(c);
+        } else if (c < 0x100) { // a header byte as Netty read it (one char per byte)
+          b.append("\\x").append(Character.forDigit(c >> 4, 16)).append(Character.forDigit(c & 0xf, 16));
+        } else {
+          for (byte x : String.valueOf(c).getBytes(StandardCharsets.UTF_8)) {
+            b.append("\\x").append(Character.forDigit((x >> 4) & 0xf, 16)).append(Character.forDigit(x & 0xf, 16));
+          }
+        }
+      }
+      return b;
+    }
+  }
+
+  private static final class Json extends LineFormat {
+    private static final JsonFactory FACTORY = new JsonFactory();
+    private final ByteArrayOutputStream bytes = new ByteArrayOutputStream(512);
+
+    @Override
+    byte[] encode(ExchangeRecord r, long epochMillis) {
+      bytes.reset();
+      try (JsonGenerator g = FACTORY.createGenerator(bytes)) {
+        g.writeStartObject();
+        g.writeStringField("ts", Instant.ofEpochMilli(epochMillis).toString());
+        g.writeStringField("client", r.clientAddress());
+        g.writeStringField("method", r.method());
+        g.writeStringField("uri", r.uri());
+        g.writeStringField("protocol", r.protocol());
+        g.writeNumberField("status", r.status());
+        g.writeNumberField("bytes_sent", r.bytesSent());
+        g.writeNumberField("bytes_received", r.bytesReceived());
+        g.writeStringField("host", r.host());
+        g.writeStringField("upstream", r.upstream());
+        g.writeStringField("server", r.server());
+        g.writeStringField("upstream_addr", r.upstreamAddresses());
+        g.writeStringField("upstream_status", r.upstreamStatuses());
+        if (r.upstreamNanos() < 0) {
+          g.writeNullField("upstream_time");
+        } else {
+          g.writeNumberField("upstream_time", r.upstreamNanos() / 1_000_000 / 1000.0);
+        }
+        g.writeNumberField("time", r.totalNanos() / 1_000_000 / 1000.0);
+        g.writeStringField("sticky", r.sticky());
+        g.writeNumberField("attempts", r.attempts());
+        g.writeBooleanField("truncated", r.truncated());
+        g.writeStringField("request_id", r.requestId());
+        g.writeStringField("referer", r.referer());
+        g.writeStringField("user_agent", r.userAgent());
+        g.writeEndObject();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      bytes.write('\n');
+      return bytes.toByteArray();
+    }
+  }
+
+  private static String dash(String s) {
+    return s == null ? "-" : s;
+  }
+}

@@ -1,0 +1,34 @@
+package tether.proxy;
+
+import io.vertx.core.http.HttpServerRequest;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * {@code X-Request-Id}: kept when a trusted proxy sent one (it already named the request), otherwise a new random
+ * 128-bit id in 32 hex digits (nginx's {@code $request_id}); passed to the backend and written in the access log.
+ */
+final class RequestIds {
+
+  static final String HEADER = "X-Request-Id";
+  private static final char[] HEX = "0123456789abcdef".toCharArray();
+
+  private RequestIds() {}
+
+  static String of(HttpServerRequest req, boolean trusted) {
+    if (trusted) {
+      String given = req.getHeader(HEADER);
+      if (given != null && !given.isEmpty() && given.length() <= 200) {
+        return given;
+      }
+    }
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    char[] id = new char[32];
+    long a = random.nextLong();
+    long b = random.nextLong();
+    for (int i = 0; i < 16; i++) {
+      id[i] = HEX[(int) (a >>> (60 - 4 * i)) & 0xf];
+      id[16 + i] = HEX[(int) (b >>> (60 - 4 * i)) & 0xf];
+    }
+    return new String(id);
+  }
+}
