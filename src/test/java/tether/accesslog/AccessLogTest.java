@@ -85,4 +85,22 @@ class AccessLogTest extends ProxyTestBase {
     tether.get("/", "X-Request-Id", "from-the-edge-1");
     assertThat(seen.get()).isEqualTo("from-the-edge-1");
   }
+
+  @Test
+  void aReloadSwitchesFormatAndFileWithoutARestart() throws Exception {
+    Backends.Backend app = backends.start("app");
+    Path text = dir.resolve("a.log");
+    Path json = dir.resolve("b.json");
+    Path file = dir.resolve("tether.yaml");
+    String admin = "listen: [{address: 127.0.0.1, port: 0}]\nadmin: {address: 127.0.0.1, port: 0}\nworkers: 1\n";
+    Files.writeString(file, admin + yaml(text, "text", "", app));
+    tether = TetherHarness.startFromFile(file);
+    tether.get("/one");
+    assertThat(lines(text, 1).get(0)).contains("\"GET /one HTTP/1.1\" 200");
+    Files.writeString(file, admin + yaml(json, "json", "", app));
+    assertThat(tether.admin("POST", "/reload").statusCode()).isEqualTo(200);
+    tether.get("/two");
+    assertThat(new JsonObject(lines(json, 1).get(0)).getString("uri")).isEqualTo("/two");
+    assertThat(Files.readAllLines(text)).hasSize(1);
+  }
 }
