@@ -17,8 +17,11 @@ final class Chaos {
 
   private final TetherStatus status;
   private final long startNanos;
-  /** When the event began (wall clock, for /status times, and nanos) and when its step had returned. */
-  volatile long eventMillis;
+  /**
+   * When the event began (wall clock, for /status times, and nanos) and when its step had returned; until then, the
+   * run's start.
+   */
+  volatile long eventMillis = System.currentTimeMillis();
   volatile long eventNanos;
   volatile long eventDoneNanos;
   /** From the event to the check that marked the server down; from the healing step to the check that saw it up. */
@@ -28,6 +31,8 @@ final class Chaos {
   Chaos(TetherStatus status, long startNanos) {
     this.status = status;
     this.startNanos = startNanos;
+    this.eventNanos = startNanos;
+    this.eventDoneNanos = startNanos;
   }
 
   /** Sleeps until {@code at} after the start of the run. */

@@ -116,11 +116,12 @@ final class LoadRun implements AutoCloseable {
   }
 
   /**
-   * Every user's counter went up by exactly one per request, in one session; every user of {@code victim} moved
-   * away from it; and every move had a cause: away from the victim once it was hit, or away from a server Tether
-   * had marked down or ejected at that moment (the watch). So nobody else moved, and nobody went back to the
-   * victim when it returned, unless a server was really taken out of service meanwhile (a health check timing
-   * out on a starved machine, say: fall is 1): such outages are allowed, reported, and their moves counted.
+   * Every user's counter went up by exactly one per request, in one session; nobody moved before the event (issue
+   * 12); every user of {@code victim} moved away from it; and every move had a cause: away from the victim once it
+   * was hit, or away from a server Tether had marked down or ejected at that moment (the watch). So nobody else
+   * moved, and nobody went back to the victim when it returned, unless a server was really taken out of service
+   * meanwhile (one that stopped answering on a starved machine, say: fall is 1): such outages are allowed,
+   * reported, and their moves counted.
    *
    * <p>One exception to +1: the request of a victim's user that was in flight when the victim was hit (sent before
    * the signal was delivered, answered after) and was re-pinned may count +2. PHP writes the session to memcached
@@ -141,6 +142,9 @@ final class LoadRun implements AutoCloseable {
         Reply a = replies.get(i - 1);
         Reply b = replies.get(i);
         assertThat(b.session()).as("one session: %s", history).isEqualTo(replies.get(0).session());
+        boolean moved = b.repinned() || !b.server().equals(a.server());
+        assertThat(moved && b.endNanos() < chaos.eventNanos).as("nobody moves before the event: %s", history)
+            .isFalse();
         if (!b.server().equals(a.server())) {
           boolean offVictim = a.server().equals(victim) && b.endNanos() > chaos.eventNanos;
           boolean outage = watch.unavailableDuring(a.server(), b.startNanos(), b.endNanos(), slack);
@@ -166,6 +170,21 @@ final class LoadRun implements AutoCloseable {
         .map(o -> o.server() + " " + o.state() + " at " + (o.fromNanos() - chaos.eventNanos) / 1_000_000 + " ms")
         .toList();
     return new Moves(victims, replayed, others, movedByOtherOutages);
+  }
+
+  /** With nothing failing: every user stayed on its first server, in one session, its counter +1 per request. */
+  void checkNobodyMoved(Chaos chaos) {
+    for (PhpUser u : users) {
+      List<Reply> replies = u.replies;
+      String history = history(replies, chaos.eventNanos);
+      Reply first = replies.get(0);
+      for (int i = 1; i < replies.size(); i++) {
+        Reply r = replies.get(i);
+        assertThat(r.server()).as("user %s stays on %s: %s", u, first.server(), history).isEqualTo(first.server());
+        assertThat(r.session()).as("one session: %s", history).isEqualTo(first.session());
+        assertThat(r.count()).as("counter +1 per request, user %s: %s", u, history).isEqualTo(first.count() + i);
+      }
+    }
   }
 
   /** A user's replies where something changed (server, counter step, status), and the outages seen: for messages. */
