@@ -103,8 +103,12 @@ public final class ActiveHealthChecker {
         return;
       }
       String failure = failure(ar);
-      backend.reportProbe(failure == null, failure == null ? "ok " + ar.result().statusCode() : failure,
-          health.rise(), health.fall());
+      if (ar.failed() && ar.cause() instanceof TimeoutException) {
+        backend.reportProbeTimeout(failure, health.timeout(), health.rise(), health.fall());
+      } else {
+        backend.reportProbe(failure == null, failure == null ? "ok " + ar.result().statusCode() : failure,
+            health.rise(), health.fall());
+      }
       schedule(Jitter.nextDelayMillis(health.interval().toMillis(), ThreadLocalRandom.current()));
     }
 

@@ -1,6 +1,7 @@
 package tether.upstream;
 
 import io.vertx.core.net.SocketAddress;
+import java.time.Duration;
 import tether.config.PassiveHealthConfig;
 import tether.config.ServerConfig;
 
@@ -75,6 +76,12 @@ public final class Backend {
     events.probed(this, ok);
   }
 
+  /** An active probe that got no answer within {@code timeout} (not counted while real traffic is answered). */
+  public void reportProbeTimeout(String detail, Duration timeout, int rise, int fall) {
+    announce(state.observeProbeTimeout(detail, timeout.toNanos(), rise, fall, System.nanoTime()));
+    events.probed(this, false);
+  }
+
   /** A failure on real traffic (passive health): connect failure, timeout, reset, broken body, a failing status. */
   public void reportFailure(String reason) {
     BackendState.Ejection e = state.observeFailure(reason, passive, System.nanoTime());
@@ -89,7 +96,7 @@ public final class Backend {
     if (passive.failStatuses().contains(status)) {
       reportFailure("status " + status);
     } else {
-      state.observeSuccess();
+      state.observeSuccess(System.nanoTime());
     }
   }
 

@@ -49,6 +49,8 @@ public final class BackendState {
   private volatile long readmitAtNanos;
   private volatile int doublings;
   private volatile long availableSinceNanos = System.nanoTime() - Long.MAX_VALUE / 4;
+  /** When the server last answered a real request (a response that is not a failure). */
+  private volatile long lastAnswerNanos = System.nanoTime() - Long.MAX_VALUE / 4;
   private volatile AdminState adminState = AdminState.ACTIVE;
   private volatile long drainDeadlineNanos;
   private volatile String lastTransition = "";
@@ -119,6 +121,22 @@ public final class BackendState {
   }
 
   /**
+   * A probe that got no answer within {@code timeoutNanos}: a failure, unless real requests show the server answering
+   * (one answered within the last half of that timeout). Then it is a slow moment, not an outage: a starved machine
+   * delays a probe on a new connection while pooled ones are served, and with {@code fall: 1} one late probe would move
+   * every user of the server. A hung server answers nothing, so its timeouts count, at worst one probe later.
+   */
+  public Transition observeProbeTimeout(String detail, long timeoutNanos, int rise, int fall, long nowNanos) {
+    long sinceAnswer = nowNanos - lastAnswerNanos;
+    if (sinceAnswer > timeoutNanos / 2) {
+      return observeProbe(false, detail, rise, fall, nowNanos);
+    }
+    lastCheck = detail + " (not counted: answered a request " + Math.max(0, sinceAnswer) / 1_000_000 + "ms before)";
+    lastCheckMillis = System.currentTimeMillis();
+    return null;
+  }
+
+  /**
    * A failure on real traffic: {@code max_fails} in a row within {@code fail_window} eject the server for
    * {@code eject_for}, doubled for each relapse right after readmission, up to {@code max_eject_for} (nginx's
    * {@code max_fails}/{@code fail_timeout}, Envoy's outlier detection). Null unless this failure ejected it.
@@ -157,8 +175,11 @@ public final class BackendState {
     return new Ejection(Duration.ofNanos(nanos), t);
   }
 
-  /** A response that is not a failure: the run of consecutive failures is over. */
-  public void observeSuccess() {
+  /** A response that is not a failure: the run of consecutive failures is over, and the server is answering. */
+  public void observeSuccess(long nowNanos) {
+    if (nowNanos - lastAnswerNanos > 1_000_000) { // at most one write per millisecond: cores share this field
+      lastAnswerNanos = nowNanos;
+    }
     if (consecutiveFailures.get() > 0) {
       consecutiveFailures.set(0);
     }

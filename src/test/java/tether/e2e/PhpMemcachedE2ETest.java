@@ -3,7 +3,6 @@ package tether.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.vertx.core.json.JsonObject;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -12,29 +11,23 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.TreeMap;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import tether.testing.CookieClient;
+import tether.e2e.PhpUser.Reply;
+import tether.proxy.ProxyListener;
+import tether.testing.PrometheusText;
 import tether.testing.TetherHarness;
+import tether.upstream.Backend;
 
 /**
  * The scenario Tether exists for, with the real pieces: Tether (in-process) in front of three Apache + mod_php
@@ -46,16 +39,12 @@ class PhpMemcachedE2ETest {
 
   @RegisterExtension
   static final PhpStack php = PhpStack.of("web1", "web2", "web3");
+  @RegisterExtension
+  static final Figures figures = new Figures();
 
   /** The configured timeouts (see {@link #startTether}). */
   private static final Duration CONNECT = Duration.ofSeconds(1);
   private static final Duration RESPONSE_HEADER = Duration.ofSeconds(2);
-  /** Health checks: interval 500ms, timeout 500ms, fall 1: a dead or hung server is marked down well within this. */
-  private static final Duration HEALTH_NOTICES = Duration.ofSeconds(3);
-  /** Think time of the looping users: about 20 x 40 = 800 requests/s at most, on a 2-core machine. */
-  private static final long THINK_MILLIS = 25;
-
-  private static final List<String> FIGURES = new CopyOnWriteArrayList<>();
 
   /** The sticky modes that fit a PHP app (route mode needs a server suffix in the session id: not PHP's). */
   enum Sticky {
@@ -76,6 +65,7 @@ class PhpMemcachedE2ETest {
   }
 
   private TetherHarness tether;
+  private TetherStatus status;
 
   @AfterEach
   void stopTether() {
@@ -84,13 +74,7 @@ class PhpMemcachedE2ETest {
     }
   }
 
-  @AfterAll
-  static void printFigures() {
-    System.out.println("e2e figures:");
-    FIGURES.forEach(f -> System.out.println("  " + f));
-  }
-
-  private void startTether(Sticky sticky) {
+  private void startTether(Sticky sticky, ProxyListener... listeners) {
     StringBuilder y = new StringBuilder("""
         workers: 2
         admin: {address: 127.0.0.1, port: 0}
@@ -106,8 +90,47 @@ class PhpMemcachedE2ETest {
         .append("    health: {path: /health.php, interval: 500ms, timeout: 500ms, rise: 1, fall: 1}\n")
         .append("timeouts: {connect: ").append(CONNECT.toMillis()).append("ms, response_header: ")
         .append(RESPONSE_HEADER.toMillis()).append("ms}\n");
-    tether = TetherHarness.start(y.toString());
+    tether = TetherHarness.start(y.toString(), 2, List.of(listeners));
+    status = new TetherStatus(tether);
     assertThat(tether.admin("GET", "/status").statusCode()).isEqualTo(200); // the first call is slow (cold): not now
+  }
+
+  // 0 -----------------------------------------------------------------------------------------------------------
+
+  /**
+   * Issue 12, unexplained moves: 5 of 20 users in learn mode changed server within 5 s while nothing failed. Each
+   * such move was a re-pin off a server that one health check had taken down (fall 1): the probe timed out on a
+   * starved machine while the server kept answering its users. Such a timeout no longer counts: nothing fails,
+   * nobody moves. (The other modes: the 5 s before the kill in
+   * {@link #twentyUsersLoseNothingWhenAServerIsKilledAndStartedAgain}.)
+   */
+  @Test
+  void twentyUsersInLearnModeStayOnTheirServersWhileNothingFails() throws Exception {
+    Map<String, Long> moves = new ConcurrentSkipListMap<>();
+    startTether(Sticky.LEARN, new ProxyListener() {
+      @Override
+      public void repinned(String upstream, String reason) {
+        moves.merge("re-pinned: " + reason, 1L, Long::sum);
+      }
+
+      @Override
+      public void retried(Backend failed, String reason) {
+        moves.merge("retried off " + failed.name() + ": " + reason, 1L, Long::sum);
+      }
+    });
+    try (LoadRun load = new LoadRun(tether, 20)) {
+      Chaos chaos = load.clickFor(Duration.ofSeconds(5), nothing -> { });
+      LoadRun.Stats stats = load.stats(chaos);
+      assertThat(stats.failures()).as("failed or non-2xx replies%s", php.errorLogs()).isEmpty();
+      assertThat(moves).as("re-pins and retries by reason; outages seen: %s", load.outages()).isEmpty();
+      load.checkNobodyMoved(chaos);
+      long failedChecks = PrometheusText.parse(tether.admin("GET", "/metrics").body()).entrySet().stream()
+          .filter(e -> e.getKey().startsWith("tether_health_checks_total{result=\"failed\"")).mapToLong(e -> e
+              .getValue().longValue()).sum();
+      figures.add("learn: 20 users x 5s, nothing failing: %d requests, 0 moves, 0 re-pins; served %s; health checks "
+          + "failed: %d, servers taken out of service: %s", stats.requests(), stats.perServer(), failedChecks,
+          load.outages());
+    }
   }
 
   // 1 and 2 -----------------------------------------------------------------------------------------------------
@@ -116,7 +139,7 @@ class PhpMemcachedE2ETest {
   @EnumSource(Sticky.class)
   void aUserSticksToOneServerAndItsSessionSurvivesTheKillOfThatServer(Sticky sticky) throws Exception {
     startTether(sticky);
-    User user = new User();
+    PhpUser user = new PhpUser(tether);
     for (int i = 0; i < 20; i++) {
       user.get();
     }
@@ -131,7 +154,7 @@ class PhpMemcachedE2ETest {
         .toList());
 
     php.server(home).kill();
-    boolean downBefore = !healthy(home);
+    boolean downBefore = !status.healthy(home);
     Reply moved = user.get();
     assertThat(moved.status()).as("the request that finds %s dead: %s%s", home, moved, php.errorLogs())
         .isEqualTo(200);
@@ -148,13 +171,13 @@ class PhpMemcachedE2ETest {
     }
     long restart = System.currentTimeMillis();
     php.server(home).start();
-    Duration up = awaitHealth(home, true, restart);
+    Duration up = status.awaitHealth(home, true, restart);
     for (int i = 31; i <= 40; i++) {
       Reply r = user.get();
       assertThat(r.server()).as("%s is back, the user stays where it is: %s", home, r).isEqualTo(moved.server());
       assertThat(r.count()).as(r.toString()).isEqualTo(i);
     }
-    figure("%s: kill of a user's server: the next request answered 200 by %s, count 21, in %d ms "
+    figures.add("%s: kill of a user's server: the next request answered 200 by %s, count 21, in %d ms "
         + "(health check had%s marked %s down); restarted %s marked up after %d ms, user stayed", sticky,
         moved.server(), moved.millis(), downBefore ? "" : " not yet", home, home, up.toMillis());
   }
@@ -168,40 +191,31 @@ class PhpMemcachedE2ETest {
     Duration run = Duration.ofSeconds(18);
     Duration killAt = Duration.ofSeconds(5);
     Duration restartAt = Duration.ofSeconds(12);
-    List<User> users = users(20);
-    String victim = users.get(0).last().server();
-    Chaos chaos = new Chaos();
-    Stats stats;
-    Moves moves;
-    try (StatusWatch watch = new StatusWatch(tether.adminUrl("/status"))) {
-      long start = System.nanoTime();
-      runLoops(users, start, run, () -> {
-        sleepUntil(start, killAt);
-        chaos.eventMillis = System.currentTimeMillis();
-        chaos.eventNanos = System.nanoTime();
-        php.server(victim).kill();
-        chaos.eventDoneNanos = System.nanoTime();
-        chaos.noticed = awaitHealth(victim, false, chaos.eventMillis);
-        sleepUntil(start, restartAt);
-        long restart = System.currentTimeMillis();
-        php.server(victim).start();
-        chaos.back = awaitHealth(victim, true, restart);
+    try (LoadRun load = new LoadRun(tether, 20)) {
+      Apache victim = php.server(load.firstServer());
+      Chaos chaos = load.clickFor(run, c -> {
+        c.at(killAt);
+        c.hit(victim, Apache::kill);
+        c.at(restartAt);
+        c.heal(victim, Apache::start);
       });
-      stats = Stats.of(users, chaos.eventNanos);
-      assertThat(stats.failures).as("failed or non-2xx replies%s", php.errorLogs()).isEmpty();
-      moves = checkCountersAndMoves(users, victim, chaos, watch);
-      assertThat(watch.all()).as("the watch saw %s out of service", victim).anyMatch(o -> o.server().equals(victim));
+      LoadRun.Stats stats = load.stats(chaos);
+      assertThat(stats.failures()).as("failed or non-2xx replies%s", php.errorLogs()).isEmpty();
+      LoadRun.Moves moves = load.checkCountersAndMoves(victim.name(), chaos);
+      assertThat(load.outages()).as("the watch saw %s out of service", victim.name())
+          .anyMatch(o -> o.server().equals(victim.name()));
+      assertThat(moves.victims()).as("users of %s", victim.name()).isPositive();
+      figures.add("%s: 20 users x %ds, %s SIGKILLed at %ds and started at %ds: %d requests, %d non-2xx, "
+          + "%d users moved off %s (none back), %d re-pinned requests, %d of them had run on %s before the kill "
+          + "(counter +2); max latency %d ms overall, %d ms for requests started within 1 s of the kill; its port "
+          + "refused connections %d ms after the SIGKILL, marked down %d ms after it, up %d ms after the start; "
+          + "served %s; other servers out of service: %s (%d moves)", sticky, run.toSeconds(), victim.name(),
+          killAt.toSeconds(), restartAt.toSeconds(), stats.requests(), stats.failures().size(), moves.victims(),
+          victim.name(), stats.repins(), moves.replayed(), victim.name(), stats.maxMillis(),
+          stats.maxMillisAroundEvent(), (chaos.eventDoneNanos - chaos.eventNanos) / 1_000_000,
+          chaos.noticed.toMillis(), chaos.back.toMillis(), stats.perServer(), moves.otherOutages(),
+          moves.movedByOtherOutages());
     }
-    assertThat(moves.victims()).as("users of %s", victim).isPositive();
-    figure("%s: 20 users x %ds, %s SIGKILLed at %ds and started at %ds: %d requests, %d non-2xx, "
-        + "%d users moved off %s (none back), %d re-pinned requests, %d of them had run on %s before the kill "
-        + "(counter +2); max latency %d ms overall, %d ms for requests started within 1 s of the kill; its port "
-        + "refused connections %d ms after the SIGKILL, marked down %d ms after it, up %d ms after the start; served "
-        + "%s; other servers out of service: %s (%d moves)", sticky, run.toSeconds(), victim, killAt.toSeconds(),
-        restartAt.toSeconds(), stats.requests, stats.failures.size(), moves.victims(), victim, stats.repins,
-        moves.replayed(), victim, stats.maxMillis, stats.maxMillisAroundEvent,
-        (chaos.eventDoneNanos - chaos.eventNanos) / 1_000_000, chaos.noticed.toMillis(), chaos.back.toMillis(),
-        stats.perServer, moves.otherOutages(), moves.movedByOtherOutages());
   }
 
   // 4 -----------------------------------------------------------------------------------------------------------
@@ -212,56 +226,51 @@ class PhpMemcachedE2ETest {
     startTether(sticky);
     Duration run = Duration.ofSeconds(6);
     Duration stopAt = Duration.ofSeconds(1);
-    List<User> users = users(10);
-    String victim = users.get(0).last().server();
-    Chaos chaos = new Chaos();
-    Stats stats;
-    Moves moves;
-    try (StatusWatch watch = new StatusWatch(tether.adminUrl("/status"))) {
-      long start = System.nanoTime();
-      runLoops(users, start, run, () -> {
-        sleepUntil(start, stopAt);
-        chaos.eventMillis = System.currentTimeMillis();
-        chaos.eventNanos = System.nanoTime();
-        php.server(victim).pause();
-        chaos.eventDoneNanos = System.nanoTime();
-        chaos.noticed = awaitHealth(victim, false, chaos.eventMillis);
+    LoadRun load = new LoadRun(tether, 10);
+    Apache victim = php.server(load.firstServer());
+    Chaos chaos;
+    LoadRun.Stats stats;
+    LoadRun.Moves moves;
+    try (load) {
+      chaos = load.clickFor(run, c -> {
+        c.at(stopAt);
+        c.hit(victim, Apache::pause);
       });
-      stats = Stats.of(users, chaos.eventNanos);
-      assertThat(stats.failures).as("failed or non-2xx replies while %s hung", victim).isEmpty();
+      stats = load.stats(chaos);
+      assertThat(stats.failures()).as("failed or non-2xx replies while %s hung", victim.name()).isEmpty();
       // a hung server writes nothing: counters are exact (but for a request in flight at the SIGSTOP, see there)
-      moves = checkCountersAndMoves(users, victim, chaos, watch);
+      moves = load.checkCountersAndMoves(victim.name(), chaos);
     }
-    assertThat(Duration.ofMillis(stats.maxMillis)).as("nobody waits longer than response_header, then one retry")
+    assertThat(Duration.ofMillis(stats.maxMillis())).as("nobody waits longer than response_header, then one retry")
         .isLessThan(CONNECT.plus(RESPONSE_HEADER).plusMillis(500));
     assertThat(chaos.noticed).as("health check (interval 500ms, timeout 500ms, fall 1) marks a hung server down")
         .isLessThan(Duration.ofMillis(1500));
-    assertThat(moves.victims()).as("users of %s", victim).isPositive();
-    long timedOut = users.stream().flatMap(u -> u.replies.stream())
+    assertThat(moves.victims()).as("users of %s", victim.name()).isPositive();
+    long timedOut = load.users().stream().flatMap(u -> u.replies.stream())
         .filter(r -> r.millis() >= RESPONSE_HEADER.toMillis()).count();
 
-    long resume = System.currentTimeMillis();
-    php.server(victim).resume();
-    Duration back = awaitHealth(victim, true, resume);
+    chaos.heal(victim, Apache::resume);
     int skipped = 0;
     int wentBack = 0;
-    for (User u : users) {
+    for (PhpUser u : load.users()) {
       Reply before = u.last();
       for (int i = 0; i < 3; i++) {
         Reply r = u.get();
         assertThat(r.status()).as(r.toString()).isEqualTo(200);
-        assertThat(r.server()).as("%s is back, users stay where they are: %s", victim, r).isEqualTo(before.server());
+        assertThat(r.server()).as("%s is back, users stay where they are: %s", victim.name(), r)
+            .isEqualTo(before.server());
       }
       int step = u.replies.get(u.replies.size() - 3).count() - before.count();
       skipped += step > 1 ? 1 : 0;
       wentBack += step < 1 ? 1 : 0;
     }
-    figure("%s: %s SIGSTOPped with 10 users clicking: %d requests, 0 non-2xx, %d waited for the response_header "
-        + "timeout then moved (max latency %d ms), %d had run on %s before it froze (counter +2); marked down %d ms "
-        + "after SIGSTOP, up %d ms after SIGCONT; after SIGCONT %d users' counters skipped one (a request Tether had "
-        + "given up on ran late on %s) and %d went back (a request frozen mid-PHP wrote its stale session); other "
-        + "servers out of service: %s", sticky, victim, stats.requests, timedOut, stats.maxMillis, moves.replayed(),
-        victim, chaos.noticed.toMillis(), back.toMillis(), skipped, victim, wentBack, moves.otherOutages());
+    figures.add("%s: %s SIGSTOPped with 10 users clicking: %d requests, 0 non-2xx, %d waited for the "
+        + "response_header timeout then moved (max latency %d ms), %d had run on %s before it froze (counter +2); "
+        + "marked down %d ms after SIGSTOP, up %d ms after SIGCONT; after SIGCONT %d users' counters skipped one (a "
+        + "request Tether had given up on ran late on %s) and %d went back (a request frozen mid-PHP wrote its stale "
+        + "session); other servers out of service: %s", sticky, victim.name(), stats.requests(), timedOut,
+        stats.maxMillis(), moves.replayed(), victim.name(), chaos.noticed.toMillis(), chaos.back.toMillis(), skipped,
+        victim.name(), wentBack, moves.otherOutages());
   }
 
   // 5 -----------------------------------------------------------------------------------------------------------
@@ -270,7 +279,7 @@ class PhpMemcachedE2ETest {
   @EnumSource(Sticky.class)
   void aFiveMegabyteUploadAndATwentyMegabyteDownloadArriveIntact(Sticky sticky) throws Exception {
     startTether(sticky);
-    User user = new User();
+    PhpUser user = new PhpUser(tether);
     String home = user.get().server();
     HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
@@ -306,7 +315,7 @@ class PhpMemcachedE2ETest {
     assertThat(length).isEqualTo((long) mb << 20);
     assertThat(HexFormat.of().formatHex(digest.digest())).isEqualTo(sha256(bigPhpBytes(mb)));
     assertThat(got.headers().firstValue("x-tether-upstream").orElse("")).startsWith(home + ";");
-    figure("%s: 5 MB POST intact in %d ms, 20 MB download intact in %d ms (%.0f MB/s), both on the user's server",
+    figures.add("%s: 5 MB POST intact in %d ms, 20 MB download intact in %d ms (%.0f MB/s), both on the user's server",
         sticky, uploadMillis, downloadMillis, mb * 1000.0 / Math.max(1, downloadMillis));
   }
 
@@ -316,7 +325,7 @@ class PhpMemcachedE2ETest {
   @EnumSource(Sticky.class)
   void allServersDownIsA503AtOnceAndServiceResumesWithoutRestartingTether(Sticky sticky) throws Exception {
     startTether(sticky);
-    User user = new User();
+    PhpUser user = new PhpUser(tether);
     for (int i = 0; i < 3; i++) {
       assertThat(user.get().status()).isEqualTo(200);
     }
@@ -327,7 +336,7 @@ class PhpMemcachedE2ETest {
     Reply atOnce = user.get(); // before or after the health checks noticed: an answer, at once
     long allDown = 0;
     for (Apache a : php.servers()) {
-      allDown = Math.max(allDown, awaitHealth(a.name(), false, kill).toMillis());
+      allDown = Math.max(allDown, status.awaitHealth(a.name(), false, kill).toMillis());
     }
     long maxMillis = 0;
     for (int i = 0; i < 10; i++) {
@@ -351,179 +360,13 @@ class PhpMemcachedE2ETest {
     Reply back = user.get();
     assertThat(back.status()).as(back.toString()).isEqualTo(200);
     assertThat(back.count()).as("the session waited in memcached: %s", back).isEqualTo(4);
-    figure("%s: all 3 SIGKILLed: the next request %d in %d ms; all marked down %d ms after the kill; then 10 x 503 "
-        + "(Retry-After: 1), slowest %d ms; the 3 Apaches took %d ms to start, Tether served again %d ms later, the "
-        + "user's counter went on (4)", sticky, atOnce.status(), atOnce.millis(), allDown, maxMillis,
+    figures.add("%s: all 3 SIGKILLed: the next request %d in %d ms; all marked down %d ms after the kill; then 10 x "
+        + "503 (Retry-After: 1), slowest %d ms; the 3 Apaches took %d ms to start, Tether served again %d ms later, "
+        + "the user's counter went on (4)", sticky, atOnce.status(), atOnce.millis(), allDown, maxMillis,
         (started - start) / 1_000_000, resumedMillis);
   }
 
   // helpers -----------------------------------------------------------------------------------------------------
-
-  private static void figure(String format, Object... args) {
-    String line = String.format(format, args);
-    FIGURES.add(line);
-    System.out.println("e2e figure: " + line);
-  }
-
-  /** Reads /status: whether Tether's health checks consider the server up. */
-  private boolean healthy(String server) {
-    return serverStatus(server).getBoolean("healthy");
-  }
-
-  private JsonObject serverStatus(String server) {
-    JsonObject status = new JsonObject(tether.admin("GET", "/status").body());
-    for (Object o : status.getJsonArray("upstreams").getJsonObject(0).getJsonArray("servers")) {
-      JsonObject s = (JsonObject) o;
-      if (s.getString("name").equals(server)) {
-        return s;
-      }
-    }
-    throw new IllegalArgumentException("no server " + server + " in /status");
-  }
-
-  /**
-   * Waits (bounded) until the health checks mark the server up or down, and returns how long after
-   * {@code sinceMillis} (wall clock) the check that did it ran: with rise 1 and fall 1, the first check with that
-   * outcome, read from /status ({@code last_check_at}, polled every 10ms while checks run every 200ms).
-   */
-  private Duration awaitHealth(String server, boolean up, long sinceMillis) {
-    long[] first = {Long.MAX_VALUE};
-    await(server + " marked " + (up ? "up" : "down")).atMost(HEALTH_NOTICES).pollInterval(Duration.ofMillis(10))
-        .until(() -> {
-          JsonObject s = serverStatus(server);
-          String at = s.getString("last_check_at");
-          String check = s.getString("last_check", "");
-          if (at != null && check.startsWith("ok") == up) {
-            long atMillis = Instant.parse(at).toEpochMilli();
-            if (atMillis >= sinceMillis) {
-              first[0] = Math.min(first[0], atMillis);
-            }
-          }
-          return s.getBoolean("healthy") == up;
-        });
-    return Duration.ofMillis(first[0] == Long.MAX_VALUE ? System.currentTimeMillis() - sinceMillis
-        : first[0] - sinceMillis);
-  }
-
-  private List<User> users(int n) {
-    List<User> users = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      User u = new User();
-      Reply first = u.get();
-      assertThat(first.status()).as(first.toString()).isEqualTo(200);
-      users.add(u);
-    }
-    return users;
-  }
-
-  /**
-   * Every user clicks in its own thread until {@code run} has passed since {@code start} (at most 2,000 requests
-   * each), while {@code chaos} runs its schedule in another thread.
-   */
-  private static void runLoops(List<User> users, long start, Duration run, ThrowingRunnable chaos) throws Exception {
-    ExecutorService pool = Executors.newFixedThreadPool(users.size() + 1);
-    try {
-      List<Future<?>> loops = new ArrayList<>();
-      for (User u : users) {
-        loops.add(pool.submit(() -> {
-          while (System.nanoTime() - start < run.toNanos() && u.replies.size() < 2000) {
-            u.get();
-            Thread.sleep(THINK_MILLIS);
-          }
-          return null;
-        }));
-      }
-      Future<?> schedule = pool.submit(() -> {
-        chaos.run();
-        return null;
-      });
-      schedule.get(run.toSeconds() + 60, TimeUnit.SECONDS);
-      for (Future<?> f : loops) {
-        f.get(run.toSeconds() + 60, TimeUnit.SECONDS);
-      }
-    } finally {
-      pool.shutdownNow();
-    }
-  }
-
-  private static void sleepUntil(long start, Duration at) throws InterruptedException {
-    long left = start + at.toNanos() - System.nanoTime();
-    if (left > 0) {
-      TimeUnit.NANOSECONDS.sleep(left);
-    }
-  }
-
-  /** What {@link #checkCountersAndMoves} found. */
-  private record Moves(long victims, long replayed, List<String> otherOutages, long movedByOtherOutages) {}
-
-  /**
-   * Every user's counter went up by exactly one per request, in one session; every user of {@code victim} moved
-   * away from it; and every move had a cause: away from the victim once it was hit, or away from a server Tether
-   * had marked down or ejected at that moment ({@code watch}). So nobody else moved, and nobody went back to the
-   * victim when it returned, unless a server was really taken out of service meanwhile (a health check timing
-   * out on a starved machine, say: fall is 1): such outages are allowed, reported, and their moves counted.
-   *
-   * <p>One exception to +1: the request of a victim's user that was in flight when the victim was hit (sent before
-   * the signal was delivered, answered after) and was re-pinned may count +2. PHP writes the session to memcached
-   * before the response leaves Apache; hit between the two, the victim had run the GET whose answer never came,
-   * and Tether, as documented, retried the GET (idempotent by HTTP) on another server. That request ran twice: an
-   * at-least-once retry of a GET that is not really idempotent, not a lost session. Counted and reported.
-   */
-  private static Moves checkCountersAndMoves(List<User> users, String victim, Chaos chaos, StatusWatch watch) {
-    long victims = 0;
-    long replayed = 0;
-    long movedByOtherOutages = 0;
-    Duration slack = Duration.ofMillis(250);
-    for (User u : users) {
-      List<Reply> replies = u.replies;
-      StringBuilder changes = new StringBuilder();
-      for (int i = 1; i < replies.size(); i++) {
-        Reply a = replies.get(i - 1);
-        Reply b = replies.get(i);
-        if (!b.ok() || !a.ok() || !b.server().equals(a.server()) || b.count() != a.count() + 1) {
-          changes.append(String.format("%n  #%d %s:%d -> %s:%d [%s] started %+d ms after the event, took %d ms", i,
-              a.server(), a.count(), b.server(), b.count(), b.debug(), (b.startNanos() - chaos.eventNanos) / 1_000_000,
-              b.millis()));
-        }
-      }
-      String history = replies.size() + " replies, changes:" + changes + "\n  outages seen: " + outages(watch);
-      boolean movedOffVictim = false;
-      for (int i = 1; i < replies.size(); i++) {
-        Reply a = replies.get(i - 1);
-        Reply b = replies.get(i);
-        assertThat(b.session()).as("one session: %s", history).isEqualTo(replies.get(0).session());
-        if (!b.server().equals(a.server())) {
-          boolean offVictim = a.server().equals(victim) && b.endNanos() > chaos.eventNanos;
-          boolean outage = watch.unavailableDuring(a.server(), b.startNanos(), b.endNanos(), slack);
-          assertThat(offVictim || outage).as("a move needs a cause (%s hit, or %s out of service): %s", victim,
-              a.server(), history).isTrue();
-          movedOffVictim |= offVictim;
-          movedByOtherOutages += offVictim ? 0 : 1;
-        }
-        boolean inFlightAtTheEvent = a.server().equals(victim) && !b.server().equals(victim)
-            && b.debug().endsWith("sticky=repin") && b.startNanos() < chaos.eventDoneNanos
-            && b.endNanos() > chaos.eventNanos;
-        if (inFlightAtTheEvent && b.count() == a.count() + 2) {
-          replayed++;
-          continue;
-        }
-        assertThat(b.count()).as("counter +1 per request, user %s: %s", u, history).isEqualTo(a.count() + 1);
-      }
-      if (replies.get(0).server().equals(victim)) {
-        victims++;
-        assertThat(movedOffVictim).as("a user of %s moves away: %s", victim, history).isTrue();
-      }
-    }
-    List<String> others = watch.all().stream().filter(o -> !o.server().equals(victim))
-        .map(o -> o.server() + " " + o.state() + " at " + (o.fromNanos() - chaos.eventNanos) / 1_000_000 + " ms")
-        .toList();
-    return new Moves(victims, replayed, others, movedByOtherOutages);
-  }
-
-  private static String outages(StatusWatch watch) {
-    return watch.all().stream().map(o -> String.format("%s %s for %s ms", o.server(), o.state(),
-        o.toNanos() == Long.MAX_VALUE ? "(still)" : (o.toNanos() - o.fromNanos()) / 1_000_000)).toList().toString();
-  }
 
   private static String sha256(byte[] bytes) throws Exception {
     return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
@@ -545,86 +388,5 @@ class PhpMemcachedE2ETest {
       out[(m << 20) + 3] = (byte) m;
     }
     return out;
-  }
-
-  @FunctionalInterface
-  private interface ThrowingRunnable {
-    void run() throws Exception;
-  }
-
-  /** When the schedule hit a server, and how long the health checks took to notice, then to see it back. */
-  private static final class Chaos {
-    volatile long eventMillis;
-    volatile long eventNanos;
-    volatile long eventDoneNanos;
-    volatile Duration noticed = Duration.ZERO;
-    volatile Duration back = Duration.ZERO;
-  }
-
-  /** One reply as a user saw it. */
-  record Reply(int status, String server, int count, String session, String debug, long startNanos, long endNanos,
-               String error) {
-
-    private static final Pattern BODY = Pattern.compile("server=(\\S+) count=(\\d+) session=(\\S+)\\s*");
-
-    static Reply of(HttpResponse<String> r, String debug, long start, long end) {
-      Matcher m = BODY.matcher(r.body());
-      if (r.statusCode() == 200 && m.matches()) {
-        return new Reply(200, m.group(1), Integer.parseInt(m.group(2)), m.group(3), debug, start, end, null);
-      }
-      return new Reply(r.statusCode(), null, -1, null, debug, start, end, r.body().strip());
-    }
-
-    boolean ok() {
-      return status / 100 == 2 && server != null;
-    }
-
-    long millis() {
-      return (endNanos - startNanos) / 1_000_000;
-    }
-  }
-
-  /** One browser: keeps its cookies (PHPSESSID, TETHER) and every reply it got, in order. */
-  private final class User {
-    final CookieClient client = new CookieClient(tether);
-    final List<Reply> replies = new ArrayList<>();
-
-    Reply get() {
-      long start = System.nanoTime();
-      Reply reply;
-      try {
-        HttpResponse<String> r = client.get("/");
-        reply = Reply.of(r, client.debug(), start, System.nanoTime());
-      } catch (RuntimeException e) {
-        reply = new Reply(-1, null, -1, null, "", start, System.nanoTime(), e.toString());
-      }
-      replies.add(reply);
-      return reply;
-    }
-
-    Reply last() {
-      return replies.get(replies.size() - 1);
-    }
-
-    @Override
-    public String toString() {
-      return replies.isEmpty() ? "new user" : "session " + replies.get(0).session();
-    }
-  }
-
-  /** Figures over every user's replies. */
-  private record Stats(long requests, List<Reply> failures, long repins, long maxMillis, long maxMillisAroundEvent,
-                       Map<String, Long> perServer) {
-
-    static Stats of(List<User> users, long eventNanos) {
-      List<Reply> all = users.stream().flatMap(u -> u.replies.stream()).toList();
-      Map<String, Long> perServer = new TreeMap<>();
-      all.stream().filter(Reply::ok).forEach(r -> perServer.merge(r.server(), 1L, Long::sum));
-      long around = all.stream().filter(r -> Math.abs(r.startNanos() - eventNanos) <= 1_000_000_000L)
-          .mapToLong(Reply::millis).max().orElse(0);
-      return new Stats(all.size(), all.stream().filter(r -> !r.ok()).toList(),
-          all.stream().filter(r -> r.debug().endsWith("sticky=repin")).count(),
-          all.stream().mapToLong(Reply::millis).max().orElse(0), around, perServer);
-    }
   }
 }

@@ -116,6 +116,28 @@ class HealthTest extends ProxyTestBase {
     }
   }
 
+  /**
+   * Issue 12, unexplained moves: a probe slower than its timeout (a starved machine) took down a server that kept
+   * answering its users, and they all moved. Such a timeout is not counted; once nothing answers, it is.
+   */
+  @Test
+  void aProbeTimeoutDoesNotCountWhileTheServerAnswersItsUsers() throws Exception {
+    WireMockServer slowProbe = wireMock();
+    slowProbe.stubFor(any(anyUrl()).willReturn(ok("app")));
+    slowProbe.stubFor(get(urlEqualTo("/health")).willReturn(ok("fine").withFixedDelay(2000)));
+    tether = TetherHarness.start("upstreams:\n  app:\n    servers:\n" + server("a", slowProbe.port(), "")
+        + "    health: {path: /health, interval: 1s, timeout: 1s, rise: 1, fall: 1}\n");
+    long until = System.nanoTime() + Duration.ofMillis(2500).toNanos(); // the first probe times out within 2 s
+    while (System.nanoTime() < until) {
+      assertThat(tether.get("/").statusCode()).as(state("a").lastCheck()).isEqualTo(200);
+      Thread.sleep(10);
+    }
+    assertThat(state("a").healthy()).isTrue();
+    assertThat(state("a").lastCheck()).startsWith("timeout after 1000ms (not counted: answered a request ");
+    await("no traffic: the next timeout counts").atMost(Duration.ofSeconds(5)).until(() -> !state("a").healthy());
+    assertThat(state("a").lastTransition()).isEqualTo("down: 1 consecutive failures, last: timeout after 1000ms");
+  }
+
   @Test
   void passiveEjectionReadmitsAndDoublesOnRelapse() {
     WireMockServer broken = wireMock();

@@ -11,6 +11,7 @@ import tether.config.ConfigLoader;
 import tether.config.PassiveHealthConfig;
 import tether.config.TetherConfig;
 import tether.upstream.BackendState.Status;
+import tether.upstream.BackendState.Transition;
 
 /** The one state machine per server, without sockets or timers: time is passed in. */
 class BackendStateTest {
@@ -88,13 +89,34 @@ class BackendStateTest {
     assertThat(s.lastTransition()).startsWith("down: 1 consecutive failures, last: timeout").doesNotContain("readmitted");
   }
 
+  /**
+   * Issue 12, unexplained moves: with fall 1, one probe that timed out on a starved machine took a server down while
+   * it answered its users, and every one of them moved. A timeout counts only when real requests show no answer.
+   */
+  @Test
+  void aProbeTimeoutCountsOnlyWhenRealRequestsGetNoAnswerEither() {
+    BackendState s = new BackendState(false);
+    long now = 100 * S;
+    long timeout = S / 2;
+    s.observeSuccess(now);
+    assertThat(s.observeProbeTimeout("timeout after 500ms", timeout, 1, 1, now + S / 4)).isNull();
+    assertThat(s.status(now + S / 4)).as("answered a request 250ms before the probe gave up").isEqualTo(Status.UP);
+    assertThat(s.lastCheck()).isEqualTo("timeout after 500ms (not counted: answered a request 250ms before)");
+    Transition hung = s.observeProbeTimeout("timeout after 500ms", timeout, 1, 1, now + S / 4 + 1_000_000);
+    assertThat(hung).as("no answer in the last half of the probe's timeout: a hung server").isNotNull();
+    assertThat(hung.to()).isEqualTo(Status.DOWN);
+    assertThat(s.lastTransition()).isEqualTo("down: 1 consecutive failures, last: timeout after 500ms");
+    assertThat(new BackendState(false).observeProbeTimeout("timeout after 500ms", timeout, 1, 1, now))
+        .as("a server that never answered a request").isNotNull();
+  }
+
   @Test
   void aSuccessEndsTheRunOfFailuresAndAWindowExpiresIt() {
     BackendState s = new BackendState(false);
     long now = 100 * S;
     s.observeFailure("reset", PASSIVE, now);
     s.observeFailure("reset", PASSIVE, now);
-    s.observeSuccess();
+    s.observeSuccess(now);
     assertThat(s.observeFailure("reset", PASSIVE, now)).isNull();
     s.observeFailure("reset", PASSIVE, now);
     assertThat(s.observeFailure("reset", PASSIVE, now + 11 * S)).as("the window of 10 s expired").isNull();
