@@ -24,11 +24,11 @@ import org.snakeyaml.engine.v2.api.lowlevel.Compose;
 import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
 import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
 import org.snakeyaml.engine.v2.nodes.Node;
+import org.snakeyaml.engine.v2.schema.CoreSchema;
 
 /** YAML file to {@link TetherConfig}: validated once, every error reported at once with file, line and key path. */
 public final class ConfigLoader {
 
-  private static final Pattern ENV = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)}");
   private static final Pattern HOST_NAME = Pattern.compile("\\[[0-9a-fA-F:.]+]|[A-Za-z0-9.-]+");
   private static final Pattern HOST_PORT = Pattern.compile("(\\[[0-9a-fA-F:.]+]|[A-Za-z0-9.-]+):(\\d{1,5})");
   // Generated once per process, so a reload without configured secrets keeps accepting the cookies it issued.
@@ -42,10 +42,10 @@ public final class ConfigLoader {
     this(System::getenv);
   }
 
-  /** {@code env} resolves {@code ${NAME}} in secrets and tokens (tests pass their own). */
+  /** {@code env} resolves {@code ${NAME}} in every value (tests pass their own). */
   public ConfigLoader(UnaryOperator<String> env) {
     this.env = env;
-    this.sticky = new StickyBinder(env, this::expand, PROCESS_SECRET);
+    this.sticky = new StickyBinder(env, PROCESS_SECRET);
   }
 
   public TetherConfig load(Path file) throws ConfigException {
@@ -59,10 +59,22 @@ public final class ConfigLoader {
   }
 
   public TetherConfig parse(String fileName, String yaml) throws ConfigException {
-    YamlMap.Errors errors = new YamlMap.Errors(fileName);
+    return parse(fileName, yaml, new YamlMap.Errors(fileName, new EnvSubstitution(env)));
+  }
+
+  /** Path -> the keys the loader asked for there, for a valid {@code yaml} (to hold the JSON Schema to them). */
+  Map<String, Set<String>> keysAsked(String fileName, String yaml) throws ConfigException {
+    YamlMap.Errors errors = new YamlMap.Errors(fileName, new EnvSubstitution(env));
+    parse(fileName, yaml, errors);
+    return errors.keysAsked();
+  }
+
+  private TetherConfig parse(String fileName, String yaml, YamlMap.Errors errors) throws ConfigException {
     Node root;
+    // the core schema resolves merge keys (<<: *defaults) while composing
+    LoadSettings settings = LoadSettings.builder().setLabel(fileName).setSchema(new CoreSchema()).build();
     try (Reader reader = new StringReader(yaml)) {
-      root = new Compose(LoadSettings.builder().setLabel(fileName).build()).composeReader(reader).orElse(null);
+      root = new Compose(settings).composeReader(reader).orElse(null);
     } catch (MarkedYamlEngineException e) {
       int line = e.getProblemMark().map(m -> m.getLine() + 1).orElse(0);
       throw new ConfigException(List.of(fileName + ":" + line + ": YAML syntax: " + e.getProblem()));
@@ -89,7 +101,9 @@ public final class ConfigLoader {
       listen.add(new ListenConfig("0.0.0.0", 8080));
     }
     AdminConfig admin = root.map("admin").map(this::admin)
-        .orElse(new AdminConfig(true, "127.0.0.1", AdminConfig.DEFAULT_PORT, null));
+        .orElse(new AdminConfig(true, "127.0.0.1", AdminConfig.DEFAULT_PORT,
+            emptyToNull(env.apply("TETHER_ADMIN_TOKEN"))));
+    checkPorts(root, listen, admin);
 
     Map<String, UpstreamConfig> upstreams = new LinkedHashMap<>();
     Optional<YamlMap> ups = root.map("upstreams");
@@ -114,6 +128,10 @@ public final class ConfigLoader {
       }
       routes.add(route);
       r.done();
+    }
+    if (root.isEmptyList("routes")) {
+      root.error("routes", "no route: every request would get 404 (expected: at least one route, or no routes key"
+          + " to send everything to the only upstream)");
     }
     if (!root.has("routes") && upstreams.size() == 1) {
       routes.add(new RouteConfig("*", "/", upstreams.keySet().iterator().next()));
@@ -148,6 +166,52 @@ public final class ConfigLoader {
         trustedProxies, shutdownTimeout, resolve);
   }
 
+  /**
+   * One port, one listener: {@code listen: []}, the same address and port twice (a wildcard address takes the port on
+   * every address) and the admin listener on a proxy listener's port are errors. Port 0 (any free port) never clashes.
+   */
+  private static void checkPorts(YamlMap root, List<ListenConfig> listen, AdminConfig admin) {
+    if (!root.has("listen")) {
+      ListenConfig only = listen.get(0); // the default listener
+      if (admin.enabled() && clash(only.address(), only.port(), admin.address(), admin.port())) {
+        root.error("admin", admin.address() + ":" + admin.port() + " is also the proxy listener's (with no listen"
+            + " key, it is " + only.address() + ":" + only.port() + "; expected: the admin listener on a port of its"
+            + " own)");
+      }
+      return;
+    }
+    if (root.isEmptyList("listen")) {
+      root.error("listen", "no listener (expected: at least one address and port, or no listen key for"
+          + " 0.0.0.0:8080)");
+    }
+    for (int i = 0; i < listen.size(); i++) {
+      ListenConfig l = listen.get(i);
+      boolean reported = false;
+      for (int j = 0; j < i && !reported; j++) {
+        ListenConfig earlier = listen.get(j);
+        if (clash(l.address(), l.port(), earlier.address(), earlier.port())) {
+          String how = l.address().equals(earlier.address()) ? " is listed twice" : " overlaps";
+          root.error("listen", i, l.address() + ":" + l.port() + how + " (listen[" + j + "] is " + earlier.address()
+              + ":" + earlier.port() + ")");
+          reported = true;
+        }
+      }
+      if (!reported && admin.enabled() && clash(l.address(), l.port(), admin.address(), admin.port())) {
+        root.error("listen", i, l.address() + ":" + l.port() + " is also the admin listener's (admin is "
+            + admin.address() + ":" + admin.port() + "; expected: the admin listener on a port of its own)");
+      }
+    }
+  }
+
+  private static boolean clash(String address, int port, String otherAddress, int otherPort) {
+    return port != 0 && port == otherPort
+        && (address.equals(otherAddress) || isWildcard(address) || isWildcard(otherAddress));
+  }
+
+  private static boolean isWildcard(String address) {
+    return address.equals("0.0.0.0") || address.equals("::") || address.equals("[::]");
+  }
+
   private static TimeoutsConfig timeouts(YamlMap t) {
     TimeoutsConfig c = new TimeoutsConfig(t.duration("connect", Duration.ofSeconds(2)),
         t.duration("response_header", Duration.ofSeconds(30)), t.duration("idle", Duration.ofSeconds(60)),
@@ -178,7 +242,8 @@ public final class ConfigLoader {
       }
     }
     AdminConfig c = new AdminConfig(a.bool("enabled", true), a.string("address", "127.0.0.1"),
-        a.integer("port", AdminConfig.DEFAULT_PORT, 0, 65535), expand(a.string("token", "${TETHER_ADMIN_TOKEN}")), hosts);
+        a.integer("port", AdminConfig.DEFAULT_PORT, 0, 65535), emptyToNull(a.string("token",
+        env.apply("TETHER_ADMIN_TOKEN"))), hosts);
     if (c.enabled() && !isLoopback(c.address()) && (c.token() == null || c.token().isBlank())) {
       a.error("address", "admin listener on " + c.address() + " is not loopback: set admin.token"
           + " (or TETHER_ADMIN_TOKEN) so the admin API requires a bearer token");
@@ -322,18 +387,8 @@ public final class ConfigLoader {
     return a.compareTo(b) >= 0 ? a : b;
   }
 
-  private String expand(String value) {
-    if (value == null) {
-      return null;
-    }
-    Matcher m = ENV.matcher(value);
-    StringBuilder out = new StringBuilder();
-    while (m.find()) {
-      String v = env.apply(m.group(1));
-      m.appendReplacement(out, Matcher.quoteReplacement(v == null ? "" : v));
-    }
-    m.appendTail(out);
-    return out.isEmpty() ? null : out.toString();
+  private static String emptyToNull(String value) {
+    return value == null || value.isEmpty() ? null : value;
   }
 
   static boolean isLoopback(String address) {

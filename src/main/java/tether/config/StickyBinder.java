@@ -11,8 +11,9 @@ import tether.config.StickyConfig.Mode;
  * Binds {@code upstreams.NAME.sticky} to the {@link StickyConfig} record of its {@code mode} (default cookie). A
  * key of another mode is reported at its own line with the modes it belongs to
  * ({@code sticky.separator: not a key of mode learn (it belongs to route)}); a key of no mode is an unknown key.
- * Secrets expand {@code ${NAME}}; without {@code secret}, mode cookie takes {@code TETHER_STICKY_SECRET}
- * (comma-separated), else the per-process generated secret.
+ * Empty secrets are dropped ({@code ${TETHER_KEY_OLD:-}}), but a {@code secret} key left with none is an error;
+ * without {@code secret}, mode cookie takes {@code TETHER_STICKY_SECRET} (comma-separated), else the per-process
+ * generated secret.
  */
 final class StickyBinder {
 
@@ -20,13 +21,11 @@ final class StickyBinder {
   private static final int DEFAULT_MAX_ENTRIES = 100_000;
 
   private final UnaryOperator<String> env;
-  private final UnaryOperator<String> expand;
   private final String processSecret;
 
-  /** {@code env} looks a variable up; {@code expand} replaces {@code ${NAME}} in a value (null when empty). */
-  StickyBinder(UnaryOperator<String> env, UnaryOperator<String> expand, String processSecret) {
+  /** {@code env} looks a variable up. */
+  StickyBinder(UnaryOperator<String> env, String processSecret) {
     this.env = env;
-    this.expand = expand;
     this.processSecret = processSecret;
   }
 
@@ -75,9 +74,8 @@ final class StickyBinder {
   private StickyConfig cookie(YamlMap s) {
     List<String> secrets = new ArrayList<>();
     for (String secret : s.stringList("secret")) {
-      String value = expand.apply(secret);
-      if (value != null && !value.isBlank()) {
-        secrets.add(value);
+      if (!secret.isBlank()) {
+        secrets.add(secret);
       }
     }
     if (!s.has("secret")) {
@@ -86,7 +84,7 @@ final class StickyBinder {
         secrets.addAll(List.of(fromEnv.split(",")));
       }
     }
-    boolean generated = secrets.isEmpty();
+    boolean generated = secrets.isEmpty() && !s.has("secret");
     if (generated) {
       secrets.add(processSecret);
     }

@@ -1,30 +1,54 @@
 package tether.config;
 
+import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Parses the units config values are written in: durations ({@code 500ms, 2s, 1m, 1h}) and sizes ({@code 64KB}). */
+/**
+ * Parses the units config values are written in: durations ({@code 500ms, 2s, 1.5s, 1m30s, 1h}) and sizes
+ * ({@code 64KB}).
+ */
 public final class Units {
 
-  private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
+  private static final String DURATION_PART = "(\\d+(?:\\.\\d+)?)(ms|h|m|s)";
+  private static final Pattern DURATION = Pattern.compile("(?:" + DURATION_PART + ")+");
+  private static final Pattern PART = Pattern.compile(DURATION_PART);
   private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(B|KB|MB|GB)?", Pattern.CASE_INSENSITIVE);
 
   private Units() {}
 
-  /** @throws IllegalArgumentException with the expected form */
+  /**
+   * A sequence of number-unit parts, as Go's {@code time.ParseDuration}: {@code 1m30s}, {@code 1.5s},
+   * {@code 1h15m}, {@code 250ms}; units h, m, s, ms; the sum must be whole milliseconds.
+   *
+   * @throws IllegalArgumentException with the expected form
+   */
   public static Duration duration(String text) {
-    Matcher m = DURATION.matcher(text.trim());
-    if (!m.matches()) {
-      throw new IllegalArgumentException("expected a duration like 500ms, 2s, 1m or 1h, got \"" + text + "\"");
+    String t = text.trim();
+    if (!DURATION.matcher(t).matches()) {
+      throw new IllegalArgumentException("expected a duration like 500ms, 2s, 1.5s, 1m30s or 1h, got \"" + text
+          + "\"");
     }
-    long n = Long.parseLong(m.group(1));
-    return switch (m.group(2)) {
-      case "ms" -> Duration.ofMillis(n);
-      case "s" -> Duration.ofSeconds(n);
-      case "m" -> Duration.ofMinutes(n);
-      default -> Duration.ofHours(n);
-    };
+    BigDecimal millis = BigDecimal.ZERO;
+    Matcher m = PART.matcher(t);
+    while (m.find()) {
+      long unit = switch (m.group(2)) {
+        case "ms" -> 1;
+        case "s" -> 1000;
+        case "m" -> 60_000;
+        default -> 3_600_000;
+      };
+      millis = millis.add(new BigDecimal(m.group(1)).multiply(BigDecimal.valueOf(unit)));
+    }
+    if (millis.stripTrailingZeros().scale() > 0) {
+      throw new IllegalArgumentException("expected whole milliseconds, got \"" + text + "\" ("
+          + millis.stripTrailingZeros().toPlainString() + "ms)");
+    }
+    if (millis.compareTo(BigDecimal.valueOf(Long.MAX_VALUE)) > 0) {
+      throw new IllegalArgumentException("too long: \"" + text + "\"");
+    }
+    return Duration.ofMillis(millis.longValue());
   }
 
   /** @throws IllegalArgumentException with the expected form */

@@ -9,8 +9,12 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
+import org.apache.commons.text.similarity.LevenshteinDistance;
 import org.snakeyaml.engine.v2.nodes.MappingNode;
 import org.snakeyaml.engine.v2.nodes.Node;
 import org.snakeyaml.engine.v2.nodes.NodeTuple;
@@ -20,17 +24,25 @@ import org.snakeyaml.engine.v2.nodes.SequenceNode;
 /**
  * One YAML mapping being bound to a record. Every getter reports a problem to the shared {@link Errors} (with file,
  * line and key path) and returns the default, so binding goes on and every error is found in one pass;
- * {@link #done()} then reports the keys nobody asked for.
+ * {@link #done()} then reports the keys nobody asked for, with the nearest known key as a suggestion. Every scalar
+ * read has {@code ${NAME}} substituted first; keys starting with {@code x-} are not read at all (compose's extension
+ * fields: a place for anchors). Merge keys ({@code <<: *defaults}) are already resolved by the composer.
  */
 final class YamlMap {
 
-  /** Collects errors as {@code file:line: key.path: message}. */
+  /**
+   * One binding pass: collects errors as {@code file:line: key.path: message}, substitutes {@code vars} in every
+   * scalar read, and remembers which keys each mapping asked for (so a test can hold the JSON Schema to them).
+   */
   static final class Errors {
     private final String file;
+    private final UnaryOperator<String> vars;
     private final List<Map.Entry<Integer, String>> messages = new ArrayList<>();
+    private final Map<String, Set<String>> keysAsked = new TreeMap<>();
 
-    Errors(String file) {
+    Errors(String file, UnaryOperator<String> vars) {
       this.file = file;
+      this.vars = vars;
     }
 
     void add(Node at, String path, String message) {
@@ -46,7 +58,14 @@ final class YamlMap {
     List<String> messages() {
       return messages.stream().sorted(Map.Entry.comparingByKey()).map(Map.Entry::getValue).toList();
     }
+
+    /** Key path (list indexes as {@code []}) -> the keys the loader asked for there, over every mapping done. */
+    Map<String, Set<String>> keysAsked() {
+      return keysAsked;
+    }
   }
+
+  private static final String EXTENSION = "x-";
 
   private final Node node;
   private final String path;
@@ -61,6 +80,9 @@ final class YamlMap {
     if (node instanceof MappingNode mapping) {
       for (NodeTuple tuple : mapping.getValue()) {
         String key = tuple.getKeyNode() instanceof ScalarNode s ? s.getValue() : String.valueOf(tuple.getKeyNode());
+        if (key.startsWith(EXTENSION)) {
+          continue;
+        }
         if (entries.putIfAbsent(key, tuple) != null) {
           errors.add(tuple.getKeyNode(), child(key), "duplicate key");
         }
@@ -99,6 +121,20 @@ final class YamlMap {
   void error(String key, String message) {
     NodeTuple t = entries.get(key);
     errors.add(t == null ? node : t.getValueNode(), key == null ? path : child(key), message);
+  }
+
+  /** Reports item {@code index} of the list under {@code key}, at the item's line. */
+  void error(String key, int index, String message) {
+    NodeTuple t = entries.get(key);
+    Node at = t != null && t.getValueNode() instanceof SequenceNode seq && index < seq.getValue().size()
+        ? seq.getValue().get(index) : node;
+    errors.add(at, child(key) + "[" + index + "]", message);
+  }
+
+  /** True when {@code key} is written as a list with no items ({@code listen: []}). */
+  boolean isEmptyList(String key) {
+    NodeTuple t = entries.get(key);
+    return t != null && t.getValueNode() instanceof SequenceNode seq && seq.getValue().isEmpty();
   }
 
   /** Reports {@code key} itself (at the key's line) as misplaced; it then counts as read, so not as unknown. */
@@ -141,7 +177,7 @@ final class YamlMap {
       return def;
     }
     try {
-      return parse.apply(s.getValue());
+      return parse.apply(errors.vars.apply(s.getValue()));
     } catch (IllegalArgumentException e) {
       errors.add(v, child(key), e.getMessage());
       return def;
@@ -154,6 +190,7 @@ final class YamlMap {
 
   String requiredString(String key) {
     if (!has(key)) {
+      read.add(key); // a known key: a near miss is suggested as it
       error(null, "missing required key \"" + key + "\"");
       return null;
     }
@@ -225,17 +262,27 @@ final class YamlMap {
     Node v = value(key);
     List<String> out = new ArrayList<>();
     if (v instanceof ScalarNode s) {
-      out.add(s.getValue());
+      substituted(s, child(key), out);
     } else if (v != null) {
-      for (Node item : sequence(key)) {
-        if (item instanceof ScalarNode s) {
-          out.add(s.getValue());
+      List<Node> items = sequence(key);
+      for (int i = 0; i < items.size(); i++) {
+        if (items.get(i) instanceof ScalarNode s) {
+          substituted(s, child(key) + "[" + i + "]", out);
         } else {
-          errors.add(item, child(key) + "[" + out.size() + "]", "expected a single value, got " + describe(item));
+          errors.add(items.get(i), child(key) + "[" + i + "]", "expected a single value, got "
+              + describe(items.get(i)));
         }
       }
     }
     return out;
+  }
+
+  private void substituted(ScalarNode s, String at, List<String> out) {
+    try {
+      out.add(errors.vars.apply(s.getValue()));
+    } catch (IllegalArgumentException e) {
+      errors.add(s, at, e.getMessage());
+    }
   }
 
   private List<Node> sequence(String key) {
@@ -250,13 +297,35 @@ final class YamlMap {
     return List.of();
   }
 
-  /** Reports every key of this mapping that no getter read. */
+  /** Reports every key of this mapping that no getter read, with the nearest key that was asked for, if any. */
   void done() {
+    errors.keysAsked.computeIfAbsent(path.replaceAll("\\[\\d+]", "[]"), p -> new TreeSet<>()).addAll(read);
     for (Map.Entry<String, NodeTuple> e : entries.entrySet()) {
       if (!read.contains(e.getKey())) {
-        errors.add(e.getValue().getKeyNode(), child(e.getKey()), "unknown key");
+        String near = nearest(e.getKey());
+        errors.add(e.getValue().getKeyNode(), child(e.getKey()),
+            "unknown key" + (near == null ? "" : " (did you mean " + near + "?)"));
       }
     }
+  }
+
+  /**
+   * As HAProxy's "did you mean": the closest key asked for and not given, within an edit distance of a third of the
+   * key's length (at least 2).
+   */
+  private String nearest(String key) {
+    int limit = Math.max(2, key.length() / 3);
+    LevenshteinDistance distance = new LevenshteinDistance(limit);
+    String best = null;
+    int bestDistance = limit + 1;
+    for (String known : read) {
+      int d = distance.apply(key.toLowerCase(Locale.ROOT), known);
+      if (d >= 0 && d < bestDistance && !entries.containsKey(known)) {
+        best = known;
+        bestDistance = d;
+      }
+    }
+    return best;
   }
 
   private static String describe(Node n) {

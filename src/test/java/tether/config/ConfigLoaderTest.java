@@ -59,9 +59,9 @@ class ConfigLoaderTest {
         "t.yaml:6: upstreams.app.balance: expected one of round_robin | least_conn | random_two | ip_hash, got \"fastest\"",
         "t.yaml:9: upstreams.app.servers[0].address: expected host:port, got \"127.0.0.1\"",
         "t.yaml:10: upstreams.app.servers[1].name: duplicate server name \"web1\" in upstream app",
-        "t.yaml:12: upstreams.app.servers[1].wieght: unknown key",
+        "t.yaml:12: upstreams.app.servers[1].wieght: unknown key (did you mean weight?)",
         "t.yaml:15: routes[0].upstream: no upstream named \"nope\" (have: app)",
-        "t.yaml:16: timeouts.connect: expected a duration like 500ms, 2s, 1m or 1h, got \"2\"",
+        "t.yaml:16: timeouts.connect: expected a duration like 500ms, 2s, 1.5s, 1m30s or 1h, got \"2\"",
         "t.yaml:17: limits.max_body_bytes: expected a size like 16384, 64KB or 100MB, got \"lots\"");
   }
 
