@@ -118,8 +118,9 @@ class ReloadTransactionTest extends ProxyTestBase {
 
   @Test
   void aRemovedServerKeepsItsMetersUntilItsLastRequestEndsAndANewOneGetsMetersAndChecks() throws Exception {
-    Backends.Backend slow = backends.start("slow", req -> backends.vertx().setTimer(1500,
-        t -> req.response().end("slow")));
+    java.util.concurrent.atomic.AtomicReference<io.vertx.core.http.HttpServerRequest> held =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    Backends.Backend slow = backends.start("slow", held::set); // answered when the test says so
     Backends.Backend c = backends.start("c");
     start(config("", "", slow));
     CompletableFuture<HttpResponse<String>> inFlight = tether.http().sendAsync(
@@ -131,6 +132,7 @@ class ReloadTransactionTest extends ProxyTestBase {
             + "\"}]")).getInteger("status")).isEqualTo(200);
     assertThat(metric("tether_upstream_in_flight{server=\"slow\",upstream=\"slow\"}")).as("still in flight")
         .isEqualTo(1.0);
+    held.get().response().end("slow");
     assertThat(inFlight.get().body()).isEqualTo("slow");
     Awaitility.await().atMost(Duration.ofSeconds(5))
         .until(() -> metric("tether_upstream_in_flight{server=\"slow\",upstream=\"slow\"}") == null);
