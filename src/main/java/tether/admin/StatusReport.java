@@ -34,6 +34,7 @@ final class StatusReport {
             .put("backup", b.config().backup())
             .put("in_flight", s.inFlight())
             .put("connections", metrics.connections(s))
+            .put("tunnels", metrics.tunnels(s))
             .put("requests", requests)
             .put("failures", s.failures())
             .put("error_rate", requests == 0 ? 0.0 : Math.round(1000.0 * s.failures() / requests) / 1000.0)

@@ -216,10 +216,13 @@ public final class ConfigLoader {
     TimeoutsConfig c = new TimeoutsConfig(t.duration("connect", Duration.ofSeconds(2)),
         t.duration("response_header", Duration.ofSeconds(30)), t.duration("idle", Duration.ofSeconds(60)),
         t.duration("header", Duration.ofSeconds(10)), t.duration("body", Duration.ofSeconds(60)),
-        t.duration("upstream_keepalive", Duration.ofSeconds(4)));
+        t.duration("upstream_keepalive", Duration.ofSeconds(4)), t.duration("tunnel_idle", Duration.ofHours(1)));
     if (c.upstreamKeepalive().toMillis() < 1000 || c.upstreamKeepalive().toMillis() % 1000 != 0) {
       t.error("upstream_keepalive", "expected whole seconds, at least 1s, got " + c.upstreamKeepalive().toMillis()
           + "ms");
+    }
+    if (c.tunnelIdle().toMillis() < 100) {
+      t.error("tunnel_idle", "expected at least 100ms, got " + c.tunnelIdle().toMillis() + "ms");
     }
     t.done();
     return c;

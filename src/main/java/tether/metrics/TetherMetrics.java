@@ -175,6 +175,37 @@ public final class TetherMetrics implements ProxyListener, ServerEvents {
     }
   }
 
+  @Override
+  public void tunnelOpened(Backend backend) {
+    ServerMeters s = servers.get(backend.state());
+    if (s != null) {
+      s.tunnels.incrementAndGet();
+    }
+  }
+
+  /** A tunnel's bytes count with the client bytes of its upstream, as its handshake's did. */
+  @Override
+  public void tunnelClosed(Backend backend, long fromClientBytes, long toClientBytes, long nanos, String reason) {
+    ServerMeters s = servers.get(backend.state());
+    if (s != null) {
+      s.tunnels.decrementAndGet();
+    }
+    UpstreamMeters u = upstreams.get(backend.upstream());
+    if (u != null) {
+      u.received.increment(fromClientBytes);
+      u.sent.increment(toClientBytes);
+      u.tunnelsClosed.computeIfAbsent(reason, r -> Counter.builder("tether.tunnels.closed")
+          .description("Tunnels (WebSocket) closed, by reason: client_closed, backend_closed, idle")
+          .tags("upstream", backend.upstream(), "reason", r).register(registry)).increment();
+    }
+  }
+
+  /** Open tunnels (WebSocket) to the server with this state (0 if unknown). */
+  public int tunnels(BackendState state) {
+    ServerMeters s = servers.get(state);
+    return s == null ? 0 : s.tunnels.get();
+  }
+
   /** Removes every meter of a server a reload removed (call once its last request ended). */
   public void remove(String upstream, String server, BackendState state) {
     servers.remove(state);
@@ -209,6 +240,7 @@ public final class TetherMetrics implements ProxyListener, ServerEvents {
     final Counter[] unserved = new Counter[6];
     final Map<String, Counter> repins = new ConcurrentHashMap<>();
     final Map<String, Counter> retries = new ConcurrentHashMap<>();
+    final Map<String, Counter> tunnelsClosed = new ConcurrentHashMap<>();
     final Map<String, ServerMeters> byName = new ConcurrentHashMap<>();
 
     UpstreamMeters(String name, Supplier<ProxySnapshot> current) {
@@ -243,6 +275,7 @@ public final class TetherMetrics implements ProxyListener, ServerEvents {
     final Counter[] byStatusClass = new Counter[6];
     final Timer upstreamDuration;
     final AtomicInteger connections = new AtomicInteger();
+    final AtomicInteger tunnels = new AtomicInteger();
     final Counter checksOk;
     final Counter checksFailed;
     final Counter transitionsUp;
@@ -259,6 +292,8 @@ public final class TetherMetrics implements ProxyListener, ServerEvents {
       BackendState state = b.state();
       Gauge.builder("tether.upstream.connections", connections, AtomicInteger::get)
           .description("Open pooled connections to the server").tags(tags).register(registry);
+      Gauge.builder("tether.upstream.tunnels", tunnels, AtomicInteger::get)
+          .description("Open tunnels (WebSocket connections) to the server").tags(tags).register(registry);
       Gauge.builder("tether.upstream.in.flight", state, BackendState::inFlight)
           .description("Requests in flight to the server").tags(tags).register(registry);
       Gauge.builder("tether.server.up", state, s -> stateOf(s).equals("up") || stateOf(s).equals("drain") ? 1 : 0)

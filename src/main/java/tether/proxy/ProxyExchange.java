@@ -27,6 +27,8 @@ import tether.upstream.balancing.HashRing;
  * One client request, from routing to the last byte: pick (sticky first, then balancing), connect, forward,
  * stream back. What happens when an attempt fails is {@link Failover}'s decision; this class carries it out.
  * The client body stays paused until a connection is up, so a connect failure can always move the request.
+ * A WebSocket handshake ({@link Handshake}) is routed, stuck and failed over like any request, on a connection of
+ * its own; the backend's 101 turns both connections into a {@link Tunnel}.
  */
 final class ProxyExchange {
 
@@ -51,6 +53,7 @@ final class ProxyExchange {
   private StickyOutcome stickyOutcome;
   private Attempt attempt;
   private boolean freshRetried;
+  private boolean upgrade;
   private boolean finished;
   private String requestId;
   /** Failed attempts' addresses and outcomes, for the access log; null in the usual one-attempt case. */
@@ -99,6 +102,7 @@ final class ProxyExchange {
     sticky = snapshot.sticky().get(upstream.name());
     pin = sticky.resolve(req, upstream);
     tried = new Attempts(upstream.config().maxAttempts());
+    upgrade = Handshake.isWebSocket(req.method(), req.version(), req.headers(), hasBody);
     if (hasBody && !chunked && length <= upstream.config().retryBuffer() && Failover.isIdempotent(req.method())) {
       // small body of an idempotent request: hold it whole so a failed attempt can be replayed elsewhere
       continueClient();
@@ -161,12 +165,19 @@ final class ProxyExchange {
       return;
     }
     tried.add(backend);
+    if (upgrade) {
+      freshAttempt(backend); // a tunnel neither takes a pooled connection nor gives one back
+      return;
+    }
     Attempt a = new Attempt(backend, false);
     attempt = a;
     ctx.request(backend, requestOptions(backend)).onComplete(ar -> connected(a, ar));
   }
 
-  /** The same server again, on a connection of its own: the previous one was a pooled one the server closed. */
+  /**
+   * A connection of its own: the same server again after a pooled connection the server closed, or any WebSocket
+   * handshake (the connection becomes the tunnel).
+   */
   private void freshAttempt(Backend backend) {
     Attempt a = new Attempt(backend, true);
     attempt = a;
@@ -279,6 +290,11 @@ final class ProxyExchange {
       }
     });
     a.phase = Failover.Phase.SENT;
+    if (upgrade) {
+      out.connect(); // the head alone: on a 101 Vert.x hands the connection over as raw bytes
+      out.idleTimeout(ctx.responseTimeoutMillis());
+      return;
+    }
     Future<Void> sent;
     if (heldBody != null) {
       sent = out.end(heldBody);
@@ -307,7 +323,11 @@ final class ProxyExchange {
     ForwardedHeaders.apply(req, headers, trusted, https);
     headers.set(RequestIds.HEADER, requestId);
     headers.remove(HttpHeaders.EXPECT); // Tether itself answers 100-continue when it reads the body
-    headers.set(HttpHeaders.CONNECTION, HttpHeaders.KEEP_ALIVE); // so Apache announces its keep-alive timeout
+    if (upgrade) {
+      Handshake.forward(headers);
+    } else {
+      headers.set(HttpHeaders.CONNECTION, HttpHeaders.KEEP_ALIVE); // so Apache announces its keep-alive timeout
+    }
     if (chunked) {
       out.setChunked(true);
     }
@@ -385,9 +405,18 @@ final class ProxyExchange {
       in.request().reset();
       return;
     }
-    in.request().idleTimeout(ctx.responseTimeoutMillis()); // now the longest silence in the response body
-    HttpServerResponse resp = req.response();
     int status = in.statusCode();
+    if (status == 101 && !(upgrade && Handshake.accepted(in.headers()))) {
+      // a switch nobody asked for, or to another protocol: relayed, the client would stop speaking HTTP to Tether
+      in.exceptionHandler(err -> { });
+      in.request().connection().close(); // never back to the pool: the server no longer speaks HTTP on it
+      fail(502, "upstream server switched protocols unasked", true);
+      return;
+    }
+    if (status != 101) {
+      in.request().idleTimeout(ctx.responseTimeoutMillis()); // now the longest silence in the response body
+    }
+    HttpServerResponse resp = req.response();
     resp.setStatusCode(status);
     String message = in.statusMessage();
     if (status != 304 && message != null && !message.isEmpty()) {
@@ -403,6 +432,10 @@ final class ProxyExchange {
     if (upstream.config().debugHeader()) {
       resp.putHeader("X-Tether-Upstream", backend.name() + "; sticky=" + (stickyOutcome == null ? "none"
           : stickyOutcome.label));
+    }
+    if (status == 101) {
+      switchProtocols(a, in);
+      return;
     }
     boolean bodyAllowed = req.method() != HttpMethod.HEAD && status >= 200 && status != 204 && status != 304;
     if (bodyAllowed && !in.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
@@ -421,6 +454,19 @@ final class ProxyExchange {
         finish(status, true, true);
       }
     });
+  }
+
+  /**
+   * The backend accepted the handshake: the 101 (with the sticky cookie already set) goes to the client and both
+   * connections become one {@link Tunnel}. The exchange ends here, as a request of status 101 (499 if the client
+   * left meanwhile); the tunnel is counted on its own. A refused handshake never gets here: its answer is relayed
+   * as a response and the client connection stays HTTP.
+   */
+  private void switchProtocols(Attempt a, HttpClientResponse in) {
+    a.connection = null; // the tunnel owns the attempt's dedicated connection now
+    a.phase = Failover.Phase.RESPONSE_STARTED;
+    Tunnel.open(req, in, a.backend, ctx.snapshot().config().timeouts().tunnelIdle().toMillis(), ctx.listener())
+        .onComplete(ar -> finish(ar.succeeded() ? 101 : 499, ar.failed(), ar.failed()));
   }
 
   private void fail(int status, String message) {

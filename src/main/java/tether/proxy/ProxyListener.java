@@ -30,6 +30,15 @@ public interface ProxyListener {
   /** A pooled connection to this backend opened (+1) or closed (-1). */
   default void upstreamConnections(Backend backend, int delta) {}
 
+  /** A connection to this backend switched protocols (a WebSocket): a tunnel opened. */
+  default void tunnelOpened(Backend backend) {}
+
+  /**
+   * A tunnel to this backend closed after {@code nanos}, having carried these bytes from and to the client;
+   * reason: client_closed, backend_closed, idle.
+   */
+  default void tunnelClosed(Backend backend, long fromClientBytes, long toClientBytes, long nanos, String reason) {}
+
   static ProxyListener all(java.util.List<ProxyListener> listeners) {
     ProxyListener[] ls = listeners.toArray(ProxyListener[]::new);
     return new ProxyListener() {
@@ -76,6 +85,16 @@ public interface ProxyListener {
       @Override
       public void upstreamConnections(Backend backend, int delta) {
         for (ProxyListener l : ls) l.upstreamConnections(backend, delta);
+      }
+
+      @Override
+      public void tunnelOpened(Backend backend) {
+        for (ProxyListener l : ls) l.tunnelOpened(backend);
+      }
+
+      @Override
+      public void tunnelClosed(Backend backend, long fromClientBytes, long toClientBytes, long nanos, String reason) {
+        for (ProxyListener l : ls) l.tunnelClosed(backend, fromClientBytes, toClientBytes, nanos, reason);
       }
     };
   }

@@ -10,6 +10,7 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.net.impl.ConnectionBase;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -101,7 +102,7 @@ final class ProxyVerticle extends VerticleBase implements ProxyContext {
       }
     });
     awaitingHead.put(conn, timer);
-    conn.closeHandler(v -> {
+    whenClosed(conn, () -> {
       clientConnections.decrementAndGet();
       listener.clientConnections(-1);
       Long pending = awaitingHead.remove(conn);
@@ -109,6 +110,19 @@ final class ProxyVerticle extends VerticleBase implements ProxyContext {
         vertx.cancelTimer(pending);
       }
     });
+  }
+
+  /**
+   * Runs {@code action} on the event loop when the connection's channel closes. Not {@code conn.closeHandler}: a
+   * connection switched to a tunnel (a WebSocket) is a socket by then, and Vert.x no longer tells the HTTP
+   * connection it closed (Vert.x internals: the channel).
+   */
+  private static void whenClosed(HttpConnection conn, Runnable action) {
+    if (conn instanceof ConnectionBase base) {
+      base.channel().closeFuture().addListener(f -> action.run());
+    } else {
+      conn.closeHandler(v -> action.run());
+    }
   }
 
   private void upstreamConnected(HttpConnection conn) {
