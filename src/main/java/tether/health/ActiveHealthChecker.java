@@ -82,10 +82,11 @@ public final class ActiveHealthChecker {
       if (stopped) {
         return;
       }
+      long start = System.nanoTime();
       int port = health.port() > 0 ? health.port() : backend.config().port();
       SocketAddress at = backend.address(); // the address requests go to now, not the name (resolved elsewhere)
       if (at == null) {
-        evaluate(Future.failedFuture(new UnknownHostException(backend.resolved().failure())));
+        evaluate(Future.failedFuture(new UnknownHostException(backend.resolved().failure())), start);
         return;
       }
       var request = client.request(HttpMethod.valueOf(health.method()), SocketAddress.inetSocketAddress(port,
@@ -95,10 +96,10 @@ public final class ActiveHealthChecker {
       if (health.host() != null) {
         request.virtualHost(health.host());
       }
-      request.send().onComplete(this::evaluate);
+      request.send().onComplete(ar -> evaluate(ar, start));
     }
 
-    void evaluate(AsyncResult<HttpResponse<Buffer>> ar) {
+    void evaluate(AsyncResult<HttpResponse<Buffer>> ar, long startNanos) {
       if (stopped) {
         return;
       }
@@ -107,7 +108,7 @@ public final class ActiveHealthChecker {
         backend.reportProbeTimeout(failure, health.timeout(), health.rise(), health.fall());
       } else {
         backend.reportProbe(failure == null, failure == null ? "ok " + ar.result().statusCode() : failure,
-            health.rise(), health.fall());
+            System.nanoTime() - startNanos, health.rise(), health.fall());
       }
       schedule(Jitter.nextDelayMillis(health.interval().toMillis(), ThreadLocalRandom.current()));
     }

@@ -15,6 +15,9 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -40,6 +43,9 @@ public final class TetherMetrics implements ProxyListener, ServerEvents {
       Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(5),
       Duration.ofSeconds(10), Duration.ofSeconds(30)};
   public static final String[] STATES = {"up", "down", "ejected", "drain", "disabled"};
+  /** Kinds of server errors: the proxy's failure reasons, and 5xx answers. Always present, so zeros show. */
+  public static final List<String> ERROR_KINDS = List.of("connect_failed", "timeout", "reset", "broken_response",
+      "status_5xx");
 
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final Map<BackendState, ServerMeters> servers = new ConcurrentHashMap<>();
@@ -139,6 +145,22 @@ public final class TetherMetrics implements ProxyListener, ServerEvents {
   }
 
   @Override
+  public void backendFailed(Backend backend, String reason) {
+    ServerMeters s = servers.get(backend.state());
+    if (s != null) {
+      s.error(reason).increment();
+    }
+  }
+
+  @Override
+  public void backendResponded(Backend backend, int status) {
+    ServerMeters s = servers.get(backend.state());
+    if (s != null && status >= 500) {
+      s.error("status_5xx").increment();
+    }
+  }
+
+  @Override
   public void clientConnections(int delta) {
     clientConnections.addAndGet(delta);
   }
@@ -226,6 +248,31 @@ public final class TetherMetrics implements ProxyListener, ServerEvents {
     return s == null ? 0 : s.connections.get();
   }
 
+  /** What the status page shows of an upstream's stickiness and retries. */
+  public record UpstreamCounts(long stickyHits, long stickyNew, Map<String, Long> repins, Map<String, Long> retries) {}
+
+  /** Zeros for an upstream not registered (yet). */
+  public UpstreamCounts counts(String upstream) {
+    UpstreamMeters u = upstreams.get(upstream);
+    if (u == null) {
+      return new UpstreamCounts(0, 0, Map.of(), Map.of());
+    }
+    return new UpstreamCounts((long) u.stickyHits.count(), (long) u.newPins.count(), counts(u.repins),
+        counts(u.retries));
+  }
+
+  /** The server's errors by kind ({@link #ERROR_KINDS} first, then any other), empty if unknown. */
+  public Map<String, Long> errors(BackendState state) {
+    ServerMeters s = servers.get(state);
+    return s == null ? Map.of() : counts(s.errors);
+  }
+
+  private static Map<String, Long> counts(Map<String, Counter> counters) {
+    Map<String, Long> out = new LinkedHashMap<>();
+    counters.forEach((reason, c) -> out.put(reason, (long) c.count()));
+    return out;
+  }
+
   /** The state shown everywhere (metrics, /status, page): admin state first, then health. */
   public static String stateOf(BackendState state) {
     return state.status(System.nanoTime()).label();
@@ -281,9 +328,13 @@ public final class TetherMetrics implements ProxyListener, ServerEvents {
     final Counter transitionsUp;
     final Counter transitionsDown;
     final Counter ejections;
+    final Map<String, Counter> errors = Collections.synchronizedMap(new LinkedHashMap<>());
+    private final Tags tags;
 
     ServerMeters(Backend b) {
       Tags tags = Tags.of("upstream", b.upstream(), "server", b.name());
+      this.tags = tags;
+      ERROR_KINDS.forEach(this::error);
       for (int c = 1; c <= 5; c++) {
         byStatusClass[c] = requests(b.upstream(), b.name(), c);
       }
@@ -311,6 +362,12 @@ public final class TetherMetrics implements ProxyListener, ServerEvents {
       ejections = Counter.builder("tether.passive.ejections").description("Ejections by passive health checks")
           .tags(tags).register(registry);
       upstreams.get(b.upstream()).byName.put(b.name(), this);
+    }
+
+    Counter error(String kind) {
+      return errors.computeIfAbsent(kind, k -> Counter.builder("tether.upstream.errors")
+          .description("Failed attempts (connect_failed, timeout, reset, broken_response) and 5xx answers, by kind")
+          .tags(tags.and("kind", k)).register(registry));
     }
   }
 }

@@ -70,9 +70,12 @@ public final class Backend {
     return state;
   }
 
-  /** An active probe's result, fed to the state machine with the upstream's {@code rise}/{@code fall}. */
-  public void reportProbe(boolean ok, String detail, int rise, int fall) {
-    announce(state.observeProbe(ok, detail, rise, fall, System.nanoTime()));
+  /**
+   * An active probe's result, and how long it took, fed to the state machine with the upstream's
+   * {@code rise}/{@code fall}.
+   */
+  public void reportProbe(boolean ok, String detail, long tookNanos, int rise, int fall) {
+    announce(state.observeProbe(ok, detail, tookNanos, rise, fall, System.nanoTime()));
     events.probed(this, ok);
   }
 

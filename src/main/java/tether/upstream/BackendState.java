@@ -56,6 +56,8 @@ public final class BackendState {
   private volatile String lastTransition = "";
   private volatile String lastCheck = "";
   private volatile long lastCheckMillis;
+  private volatile long lastCheckNanos = -1;
+  private volatile long statusSinceNanos = System.nanoTime();
   private final AtomicInteger inFlight = new AtomicInteger();
   private final LongAdder requests = new LongAdder();
   private final LongAdder failures = new LongAdder();
@@ -104,11 +106,12 @@ public final class BackendState {
 
   /**
    * An active probe's result: {@code fall} consecutive failures take the server down, {@code rise} consecutive
-   * successes bring it up (HAProxy's rise/fall).
+   * successes bring it up (HAProxy's rise/fall). {@code tookNanos} is how long the probe took, for the status page.
    */
-  public Transition observeProbe(boolean ok, String detail, int rise, int fall, long nowNanos) {
+  public Transition observeProbe(boolean ok, String detail, long tookNanos, int rise, int fall, long nowNanos) {
     lastCheck = detail;
     lastCheckMillis = System.currentTimeMillis();
+    lastCheckNanos = tookNanos;
     Status before = status(nowNanos);
     boolean up = riseFall.observe(healthy, ok, rise, fall);
     if (up == healthy) {
@@ -129,10 +132,11 @@ public final class BackendState {
   public Transition observeProbeTimeout(String detail, long timeoutNanos, int rise, int fall, long nowNanos) {
     long sinceAnswer = nowNanos - lastAnswerNanos;
     if (sinceAnswer > timeoutNanos / 2) {
-      return observeProbe(false, detail, rise, fall, nowNanos);
+      return observeProbe(false, detail, timeoutNanos, rise, fall, nowNanos);
     }
     lastCheck = detail + " (not counted: answered a request " + Math.max(0, sinceAnswer) / 1_000_000 + "ms before)";
     lastCheckMillis = System.currentTimeMillis();
+    lastCheckNanos = timeoutNanos;
     return null;
   }
 
@@ -225,6 +229,7 @@ public final class BackendState {
     if (after.serving() && !before.serving()) {
       availableSinceNanos = nowNanos;
     }
+    statusSinceNanos = nowNanos;
     // "down: 2 consecutive failures, last: status 500", "ejected for 1000ms: ...", "up: ejection over"
     lastTransition = after.label() + (reason.startsWith("for ") ? " " : ": ") + reason;
     return new Transition(before, after, reason);
@@ -278,6 +283,16 @@ public final class BackendState {
   /** When the last active check ended (epoch ms, 0 = never). */
   public long lastCheckMillis() {
     return lastCheckMillis;
+  }
+
+  /** How long the last active check took (-1 = never checked). */
+  public long lastCheckNanos() {
+    return lastCheckNanos;
+  }
+
+  /** Since when the status has been what it is ({@link System#nanoTime}): the last transition, or creation. */
+  public long statusSinceNanos() {
+    return statusSinceNanos;
   }
 
   // ---- requests

@@ -24,14 +24,14 @@ class SlowStartTest {
     Upstream u = new UpstreamRegistry().build(config).get("app");
     var a = u.byName("a").state();
     long now = System.nanoTime();
-    a.observeProbe(false, "down", 1, 1, now);
-    a.observeProbe(true, "ok", 1, 1, now - 1_000_000_000L); // came back 1 s ago: 10 % into the ramp
+    a.observeProbe(false, "down", 0, 1, 1, now);
+    a.observeProbe(true, "ok", 0, 1, 1, now - 1_000_000_000L); // came back 1 s ago: 10 % into the ramp
     double early = shareOfA(u);
-    a.observeProbe(false, "down", 1, 1, now);
-    a.observeProbe(true, "ok", 1, 1, now - 5_000_000_000L); // 50 % into the ramp
+    a.observeProbe(false, "down", 0, 1, 1, now);
+    a.observeProbe(true, "ok", 0, 1, 1, now - 5_000_000_000L); // 50 % into the ramp
     double middle = shareOfA(u);
-    a.observeProbe(false, "down", 1, 1, now);
-    a.observeProbe(true, "ok", 1, 1, now - 11_000_000_000L); // ramp over
+    a.observeProbe(false, "down", 0, 1, 1, now);
+    a.observeProbe(true, "ok", 0, 1, 1, now - 11_000_000_000L); // ramp over
     double late = shareOfA(u);
     assertThat(early).isBetween(0.03, 0.08); // a tenth of its fair share
     assertThat(middle).isBetween(0.21, 0.29); // half of its fair share of 0.5

@@ -45,8 +45,8 @@ class BackendStateTest {
     long now = 100 * S;
     for (char c : inputs.toCharArray()) {
       switch (c) {
-        case 'p' -> s.observeProbe(true, "ok 200", 2, 2, now);
-        case 'f' -> s.observeProbe(false, "status 500", 2, 2, now);
+        case 'p' -> s.observeProbe(true, "ok 200", 0, 2, 2, now);
+        case 'f' -> s.observeProbe(false, "status 500", 0, 2, 2, now);
         case 'x' -> s.observeFailure("reset", PASSIVE, now);
         case 'd' -> s.admin(AdminState.DRAIN, 0, "admin drain", now);
         case 'D' -> s.admin(AdminState.DISABLED, 0, "admin disable", now);
@@ -82,7 +82,7 @@ class BackendStateTest {
     BackendState s = new BackendState(false);
     long now = 100 * S;
     ejectAt(s, now);
-    s.observeProbe(false, "timeout after 500ms", 1, 1, now + S);
+    s.observeProbe(false, "timeout after 500ms", 0, 1, 1, now + S);
     assertThat(s.status(now + S)).isEqualTo(Status.DOWN);
     assertThat(s.ejectionOver(now + 10 * S)).as("no transition: down before, down after").isNull();
     assertThat(s.status(now + 10 * S)).isEqualTo(Status.DOWN);
@@ -135,11 +135,29 @@ class BackendStateTest {
   void comingBackStartsTheSlowStartRamp() {
     BackendState s = new BackendState(true);
     long now = 100 * S;
-    s.observeProbe(true, "ok", 1, 1, now);
+    s.observeProbe(true, "ok", 0, 1, 1, now);
     assertThat(s.availableSinceNanos()).isEqualTo(now);
     s.admin(AdminState.DISABLED, 0, "x", now + S);
     s.admin(AdminState.ACTIVE, 0, "x", now + 2 * S);
     assertThat(s.availableSinceNanos()).isEqualTo(now + 2 * S);
+  }
+
+  @Test
+  void timeInStateCountsFromTheLastChangeOfStatusAndTheLastCheckKeepsItsDuration() {
+    BackendState s = new BackendState(true);
+    long now = 100 * S;
+    s.observeProbe(true, "ok 200", 3_000_000, 1, 1, now);
+    assertThat(s.statusSinceNanos()).isEqualTo(now);
+    assertThat(s.lastCheckNanos()).isEqualTo(3_000_000);
+    s.observeProbe(true, "ok 200", 1_000_000, 1, 1, now + S);
+    assertThat(s.statusSinceNanos()).as("still up").isEqualTo(now);
+    assertThat(s.lastCheckNanos()).isEqualTo(1_000_000);
+    s.admin(AdminState.DRAIN, 0, "admin drain", now + 2 * S);
+    assertThat(s.statusSinceNanos()).isEqualTo(now + 2 * S);
+    s.observeProbe(false, "connect refused", 0, 1, 1, now + 3 * S);
+    s.admin(AdminState.ACTIVE, 0, "admin enable", now + 4 * S);
+    assertThat(s.status(now + 4 * S)).isEqualTo(Status.DOWN);
+    assertThat(s.statusSinceNanos()).as("down since the check, whatever the admin state did").isEqualTo(now + 3 * S);
   }
 
   /** Issue 12: backups hold users only while no primary can take them. */
