@@ -84,8 +84,9 @@ public final class ActiveHealthChecker {
       }
       int port = health.port() > 0 ? health.port() : backend.config().port();
       SocketAddress at = backend.address(); // the address requests go to now, not the name (resolved elsewhere)
+      long start = System.nanoTime();
       if (at == null) {
-        evaluate(Future.failedFuture(new UnknownHostException(backend.resolved().failure())));
+        evaluate(Future.failedFuture(new UnknownHostException(backend.resolved().failure())), start);
         return;
       }
       var request = client.request(HttpMethod.valueOf(health.method()), SocketAddress.inetSocketAddress(port,
@@ -95,16 +96,16 @@ public final class ActiveHealthChecker {
       if (health.host() != null) {
         request.virtualHost(health.host());
       }
-      request.send().onComplete(this::evaluate);
+      request.send().onComplete(ar -> evaluate(ar, start));
     }
 
-    void evaluate(AsyncResult<HttpResponse<Buffer>> ar) {
+    void evaluate(AsyncResult<HttpResponse<Buffer>> ar, long startNanos) {
       if (stopped) {
         return;
       }
       String failure = failure(ar);
       backend.reportProbe(failure == null, failure == null ? "ok " + ar.result().statusCode() : failure,
-          health.rise(), health.fall());
+          health.rise(), health.fall(), System.nanoTime() - startNanos);
       schedule(Jitter.nextDelayMillis(health.interval().toMillis(), ThreadLocalRandom.current()));
     }
 

@@ -69,10 +69,13 @@ public final class Backend {
     return state;
   }
 
-  /** An active probe's result, fed to the state machine with the upstream's {@code rise}/{@code fall}. */
-  public void reportProbe(boolean ok, String detail, int rise, int fall) {
+  /**
+   * An active probe's result, fed to the state machine with the upstream's {@code rise}/{@code fall};
+   * {@code nanos} is how long the probe took.
+   */
+  public void reportProbe(boolean ok, String detail, int rise, int fall, long nanos) {
     announce(state.observeProbe(ok, detail, rise, fall, System.nanoTime()));
-    events.probed(this, ok);
+    events.probed(this, ok, nanos);
   }
 
   /** A failure on real traffic (passive health): connect failure, timeout, reset, broken body, a failing status. */
