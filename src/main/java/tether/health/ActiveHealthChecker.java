@@ -82,9 +82,9 @@ public final class ActiveHealthChecker {
       if (stopped) {
         return;
       }
-      long start = System.nanoTime();
       int port = health.port() > 0 ? health.port() : backend.config().port();
       SocketAddress at = backend.address(); // the address requests go to now, not the name (resolved elsewhere)
+      long start = System.nanoTime();
       if (at == null) {
         evaluate(Future.failedFuture(new UnknownHostException(backend.resolved().failure())), start);
         return;

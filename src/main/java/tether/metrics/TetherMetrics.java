@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import tether.proxy.ExchangeRecord;
 import tether.proxy.ProxyListener;
@@ -42,6 +43,12 @@ public final class TetherMetrics implements ProxyListener, ServerEvents {
       Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250),
       Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(5),
       Duration.ofSeconds(10), Duration.ofSeconds(30)};
+  /** Connects and health checks on a LAN take well under a millisecond: finer at the low end. */
+  private static final Duration[] FAST_BUCKETS = {Duration.ofNanos(100_000), Duration.ofNanos(250_000),
+      Duration.ofNanos(500_000), Duration.ofMillis(1), Duration.ofMillis(2), Duration.ofMillis(5),
+      Duration.ofMillis(10), Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100),
+      Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(2),
+      Duration.ofSeconds(5)};
   public static final String[] STATES = {"up", "down", "ejected", "drain", "disabled"};
   /** Kinds of server errors: the proxy's failure reasons, and 5xx answers. Always present, so zeros show. */
   public static final List<String> ERROR_KINDS = List.of("connect_failed", "timeout", "reset", "broken_response",
@@ -51,7 +58,12 @@ public final class TetherMetrics implements ProxyListener, ServerEvents {
   private final Map<BackendState, ServerMeters> servers = new ConcurrentHashMap<>();
   private final Map<String, UpstreamMeters> upstreams = new ConcurrentHashMap<>();
   private final AtomicInteger clientConnections = new AtomicInteger();
-  private final Map<String, Counter> reloads = new ConcurrentHashMap<>();
+  private final Counter refused;
+  private final Counter reloadsOk;
+  private final Counter reloadsFailed;
+  // Prometheus's own names and semantics: the start counts as a successful load
+  private final AtomicInteger lastReloadSuccessful = new AtomicInteger(1);
+  private final AtomicLong lastReloadSuccessMillis = new AtomicLong(System.currentTimeMillis());
 
   public TetherMetrics() {
     new JvmMemoryMetrics().bindTo(registry);
@@ -63,6 +75,29 @@ public final class TetherMetrics implements ProxyListener, ServerEvents {
     new FileDescriptorMetrics().bindTo(registry);
     Gauge.builder("tether.client.connections", clientConnections, AtomicInteger::get)
         .description("Open client connections").register(registry);
+    refused = Counter.builder("tether.client.connections.refused")
+        .description("Client connections closed at once because max_connections were open").register(registry);
+    Gauge.builder("tether.build.info", () -> 1).description("Always 1; the version is in the label")
+        .tag("version", version()).strongReference(true).register(registry);
+    reloadsOk = reloads("ok");
+    reloadsFailed = reloads("failed");
+    Gauge.builder("tether.config.last.reload.successful", lastReloadSuccessful, AtomicInteger::get)
+        .description("1 when the last configuration reload (or the start) succeeded, 0 when it failed")
+        .register(registry);
+    Gauge.builder("tether.config.last.reload.success.timestamp.seconds", lastReloadSuccessMillis, m -> m.get() / 1e3)
+        .description("Unix time of the last successful configuration load (the start or a reload)")
+        .register(registry);
+  }
+
+  private Counter reloads(String result) {
+    return Counter.builder("tether.config.reloads").description("Configuration reloads by result")
+        .tag("result", result).register(registry);
+  }
+
+  /** The jar's version ({@code Implementation-Version} of its manifest), "dev" when run from classes. */
+  static String version() {
+    String v = TetherMetrics.class.getPackage().getImplementationVersion();
+    return v == null ? "dev" : v;
   }
 
   public MeterRegistry registry() {
@@ -84,8 +119,11 @@ public final class TetherMetrics implements ProxyListener, ServerEvents {
   }
 
   public void reloaded(boolean ok) {
-    reloads.computeIfAbsent(ok ? "ok" : "failed", r -> Counter.builder("tether.config.reloads")
-        .description("Configuration reloads by result").tag("result", r).register(registry)).increment();
+    (ok ? reloadsOk : reloadsFailed).increment();
+    if (ok) {
+      lastReloadSuccessMillis.set(System.currentTimeMillis());
+    }
+    lastReloadSuccessful.set(ok ? 1 : 0);
   }
 
   @Override
@@ -153,11 +191,32 @@ public final class TetherMetrics implements ProxyListener, ServerEvents {
   }
 
   @Override
+  public void connected(Backend backend, long connectNanos) {
+    ServerMeters s = servers.get(backend.state());
+    if (s != null) {
+      s.connect.record(connectNanos, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  @Override
   public void backendResponded(Backend backend, int status) {
     ServerMeters s = servers.get(backend.state());
     if (s != null && status >= 500) {
       s.error("status_5xx").increment();
     }
+  }
+
+  @Override
+  public void firstByte(Backend backend, long nanos) {
+    ServerMeters s = servers.get(backend.state());
+    if (s != null) {
+      s.firstByte.record(nanos, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  @Override
+  public void clientRefused() {
+    refused.increment();
   }
 
   @Override
@@ -174,10 +233,11 @@ public final class TetherMetrics implements ProxyListener, ServerEvents {
   }
 
   @Override
-  public void probed(Backend backend, boolean ok) {
+  public void probed(Backend backend, boolean ok, long nanos) {
     ServerMeters s = servers.get(backend.state());
     if (s != null) {
       (ok ? s.checksOk : s.checksFailed).increment();
+      s.checkDuration.record(nanos, TimeUnit.NANOSECONDS);
     }
   }
 
@@ -321,6 +381,9 @@ public final class TetherMetrics implements ProxyListener, ServerEvents {
   private final class ServerMeters {
     final Counter[] byStatusClass = new Counter[6];
     final Timer upstreamDuration;
+    final Timer connect;
+    final Timer firstByte;
+    final Timer checkDuration;
     final AtomicInteger connections = new AtomicInteger();
     final AtomicInteger tunnels = new AtomicInteger();
     final Counter checksOk;
@@ -340,6 +403,14 @@ public final class TetherMetrics implements ProxyListener, ServerEvents {
       }
       upstreamDuration = Timer.builder("tether.upstream.duration").description("Backend time: connect to last"
           + " response byte").tags(tags).serviceLevelObjectives(BUCKETS).register(registry);
+      connect = Timer.builder("tether.upstream.connect.duration").description("Time to open a new connection to"
+          + " the server (reused pooled connections are not counted)").tags(tags)
+          .serviceLevelObjectives(FAST_BUCKETS).register(registry);
+      firstByte = Timer.builder("tether.upstream.first.byte.duration").description("Time to first byte: from the"
+          + " start of an attempt (connect included) to the server's response head").tags(tags)
+          .serviceLevelObjectives(BUCKETS).register(registry);
+      checkDuration = Timer.builder("tether.health.check.duration").description("Active health check duration,"
+          + " whatever the result").tags(tags).serviceLevelObjectives(FAST_BUCKETS).register(registry);
       BackendState state = b.state();
       Gauge.builder("tether.upstream.connections", connections, AtomicInteger::get)
           .description("Open pooled connections to the server").tags(tags).register(registry);
@@ -355,10 +426,12 @@ public final class TetherMetrics implements ProxyListener, ServerEvents {
       }
       checksOk = Counter.builder("tether.health.checks").description("Active health checks by result")
           .tags(tags.and("result", "ok")).register(registry);
-      checksFailed = Counter.builder("tether.health.checks").tags(tags.and("result", "failed")).register(registry);
+      checksFailed = Counter.builder("tether.health.checks").description("Active health checks by result")
+          .tags(tags.and("result", "failed")).register(registry);
       transitionsUp = Counter.builder("tether.health.transitions").description("Server state changes")
           .tags(tags.and("to", "up")).register(registry);
-      transitionsDown = Counter.builder("tether.health.transitions").tags(tags.and("to", "down")).register(registry);
+      transitionsDown = Counter.builder("tether.health.transitions").description("Server state changes")
+          .tags(tags.and("to", "down")).register(registry);
       ejections = Counter.builder("tether.passive.ejections").description("Ejections by passive health checks")
           .tags(tags).register(registry);
       upstreams.get(b.upstream()).byName.put(b.name(), this);

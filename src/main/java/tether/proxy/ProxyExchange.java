@@ -278,6 +278,9 @@ final class ProxyExchange {
         return;
       }
     }
+    if (!a.reused) {
+      ctx.listener().connected(a.backend, System.nanoTime() - a.startNanos);
+    }
     forwardHead(out);
     out.response().onComplete(r -> {
       if (a.abandoned) {
@@ -399,6 +402,7 @@ final class ProxyExchange {
   private void respond(Attempt a, HttpClientResponse in) {
     a.responded = true;
     Backend backend = a.backend;
+    ctx.listener().firstByte(backend, System.nanoTime() - a.startNanos);
     backend.reportResponse(in.statusCode());
     ctx.listener().backendResponded(backend, in.statusCode());
     if (finished) {

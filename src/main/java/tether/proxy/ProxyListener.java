@@ -24,8 +24,17 @@ public interface ProxyListener {
   /** A backend answered with this status. */
   default void backendResponded(Backend backend, int status) {}
 
+  /** A new connection to this backend is up, {@code connectNanos} after the attempt began (not for reused ones). */
+  default void connected(Backend backend, long connectNanos) {}
+
+  /** The backend's response head arrived, {@code nanos} after the attempt began (connect included). */
+  default void firstByte(Backend backend, long nanos) {}
+
   /** A client connection opened (+1) or closed (-1). */
   default void clientConnections(int delta) {}
+
+  /** A client connection was closed at once: {@code max_connections} were open. */
+  default void clientRefused() {}
 
   /** A pooled connection to this backend opened (+1) or closed (-1). */
   default void upstreamConnections(Backend backend, int delta) {}
@@ -78,8 +87,23 @@ public interface ProxyListener {
       }
 
       @Override
+      public void connected(Backend backend, long connectNanos) {
+        for (ProxyListener l : ls) l.connected(backend, connectNanos);
+      }
+
+      @Override
+      public void firstByte(Backend backend, long nanos) {
+        for (ProxyListener l : ls) l.firstByte(backend, nanos);
+      }
+
+      @Override
       public void clientConnections(int delta) {
         for (ProxyListener l : ls) l.clientConnections(delta);
+      }
+
+      @Override
+      public void clientRefused() {
+        for (ProxyListener l : ls) l.clientRefused();
       }
 
       @Override

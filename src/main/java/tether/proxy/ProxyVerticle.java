@@ -92,6 +92,7 @@ final class ProxyVerticle extends VerticleBase implements ProxyContext {
     if (clientConnections.incrementAndGet() > startConfig.limits().maxConnections()) {
       clientConnections.decrementAndGet();
       conn.close();
+      listener.clientRefused();
       return;
     }
     StrictRequestDecoder.install(conn, options);

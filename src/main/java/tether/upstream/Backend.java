@@ -76,13 +76,13 @@ public final class Backend {
    */
   public void reportProbe(boolean ok, String detail, long tookNanos, int rise, int fall) {
     announce(state.observeProbe(ok, detail, tookNanos, rise, fall, System.nanoTime()));
-    events.probed(this, ok);
+    events.probed(this, ok, tookNanos);
   }
 
   /** An active probe that got no answer within {@code timeout} (not counted while real traffic is answered). */
   public void reportProbeTimeout(String detail, Duration timeout, int rise, int fall) {
     announce(state.observeProbeTimeout(detail, timeout.toNanos(), rise, fall, System.nanoTime()));
-    events.probed(this, false);
+    events.probed(this, false, timeout.toNanos());
   }
 
   /** A failure on real traffic (passive health): connect failure, timeout, reset, broken body, a failing status. */

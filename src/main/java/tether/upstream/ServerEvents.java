@@ -12,8 +12,8 @@ public interface ServerEvents {
   /** The server's status changed. */
   default void transition(Backend backend, BackendState.Transition transition) {}
 
-  /** An active probe ended, {@code ok} or not. */
-  default void probed(Backend backend, boolean ok) {}
+  /** An active probe ended, {@code ok} or not, after {@code nanos}. */
+  default void probed(Backend backend, boolean ok, long nanos) {}
 
   /** Passive health ejected the server for {@code duration}. */
   default void ejected(Backend backend, Duration duration) {}
@@ -29,8 +29,8 @@ public interface ServerEvents {
       }
 
       @Override
-      public void probed(Backend backend, boolean ok) {
-        for (ServerEvents e : es) e.probed(backend, ok);
+      public void probed(Backend backend, boolean ok, long nanos) {
+        for (ServerEvents e : es) e.probed(backend, ok, nanos);
       }
 
       @Override
