@@ -17,6 +17,7 @@ import io.vertx.core.http.RequestOptions;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import tether.sticky.Pin;
+import tether.sticky.StickyRequest;
 import tether.sticky.StickySession;
 import tether.upstream.Attempts;
 import tether.upstream.Backend;
@@ -100,7 +101,7 @@ final class ProxyExchange {
     https = req.isSSL() || (trusted && "https".equalsIgnoreCase(req.getHeader("X-Forwarded-Proto")));
     req.response().closeHandler(v -> clientGone());
     sticky = snapshot.sticky().get(upstream.name());
-    pin = sticky.resolve(req, upstream);
+    pin = sticky.resolve(StickyRequest.of(req), upstream);
     tried = new Attempts(upstream.config().maxAttempts());
     upgrade = Handshake.isWebSocket(req.method(), req.version(), req.headers(), hasBody);
     if (hasBody && !chunked && length <= upstream.config().retryBuffer() && Failover.isIdempotent(req.method())) {
@@ -427,7 +428,7 @@ final class ProxyExchange {
       resp.setStatusMessage(message); // (not on 304: Vert.x would then add a Content-Length, RFC 9110 §8.6)
     }
     Headers.copyEndToEnd(in.headers(), resp.headers());
-    sticky.onResponse(req, pin, backend, in.headers(), resp.headers(), https);
+    sticky.onResponse(pin, backend, in.headers(), resp.headers(), https);
     if (stickyOutcome == StickyOutcome.HIT) {
       ctx.listener().stickyHit(backend, pin.userKey());
     } else if (stickyOutcome == StickyOutcome.NEW) {

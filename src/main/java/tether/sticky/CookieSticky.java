@@ -2,8 +2,8 @@ package tether.sticky;
 
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
-import io.vertx.core.http.HttpServerRequest;
 import java.util.List;
+import java.util.function.LongSupplier;
 import tether.config.StickyConfig;
 import tether.upstream.Backend;
 import tether.upstream.Upstream;
@@ -21,9 +21,16 @@ final class CookieSticky implements StickySession {
   private final long maxLife;
   private final long refreshAfter;
   private final String attributes;
+  private final LongSupplier epochSeconds;
 
   CookieSticky(StickyConfig.Cookie config) {
+    this(config, () -> System.currentTimeMillis() / 1000);
+  }
+
+  /** @param epochSeconds the wall clock the cookie's times are on */
+  CookieSticky(StickyConfig.Cookie config, LongSupplier epochSeconds) {
     this.config = config;
+    this.epochSeconds = epochSeconds;
     this.signer = new SignedCookie(config.secrets());
     this.maxIdle = config.maxIdle() == null ? 0 : config.maxIdle().toSeconds();
     this.maxLife = config.maxLife() == null ? 0 : config.maxLife().toSeconds();
@@ -39,13 +46,13 @@ final class CookieSticky implements StickySession {
   }
 
   @Override
-  public Pin resolve(HttpServerRequest request, Upstream upstream) {
+  public Pin resolve(StickyRequest request, Upstream upstream) {
     List<String> values = Cookies.values(request.headers(), config.cookie());
     if (values.isEmpty()) {
       return Pin.NONE;
     }
     String firstProblem = null;
-    long now = System.currentTimeMillis() / 1000;
+    long now = epochSeconds.getAsLong();
     for (String value : values) { // a duplicated cookie: the first valid one wins
       try {
         SignedCookie.Value v = signer.decode(value);
@@ -65,9 +72,9 @@ final class CookieSticky implements StickySession {
   }
 
   @Override
-  public void onResponse(HttpServerRequest request, Pin pin, Backend servedBy, MultiMap upstreamHeaders,
-                         MultiMap responseHeaders, boolean https) {
-    long now = System.currentTimeMillis() / 1000;
+  public void onResponse(Pin pin, Backend servedBy, MultiMap upstreamHeaders, MultiMap responseHeaders,
+                         boolean https) {
+    long now = epochSeconds.getAsLong();
     long issuedAt = now;
     if (pin instanceof CookiePin c && pin.target() == servedBy) {
       if (refreshAfter == 0 || now - c.lastSeen < refreshAfter) {

@@ -2,8 +2,8 @@ package tether.sticky;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Ticker;
 import io.vertx.core.MultiMap;
-import io.vertx.core.http.HttpServerRequest;
 import tether.config.StickyConfig;
 import tether.upstream.Backend;
 import tether.upstream.Upstream;
@@ -21,17 +21,21 @@ final class HashSticky implements StickySession {
   private final Cache<String, String> young;
 
   HashSticky(StickyConfig.Hash config) {
+    this(config, Ticker.systemTicker());
+  }
+
+  HashSticky(StickyConfig.Hash config, Ticker ticker) {
     this.config = config;
     this.young = Caffeine.newBuilder().maximumSize(config.maxEntries())
-        .expireAfterAccess(config.learnWindow()).build();
+        .expireAfterAccess(config.learnWindow()).ticker(ticker).build();
   }
 
   @Override
-  public Pin resolve(HttpServerRequest request, Upstream upstream) {
+  public Pin resolve(StickyRequest request, Upstream upstream) {
     String key = switch (config.key()) {
       case COOKIE -> Cookies.first(request.headers(), config.keyName());
-      case HEADER -> request.getHeader(config.keyName());
-      case IP -> request.remoteAddress().hostAddress();
+      case HEADER -> request.headers().get(config.keyName());
+      case IP -> request.clientAddress();
     };
     if (key == null) {
       return Pin.NONE;
@@ -43,8 +47,8 @@ final class HashSticky implements StickySession {
   }
 
   @Override
-  public void onResponse(HttpServerRequest request, Pin pin, Backend servedBy, MultiMap upstreamHeaders,
-                         MultiMap responseHeaders, boolean https) {
+  public void onResponse(Pin pin, Backend servedBy, MultiMap upstreamHeaders, MultiMap responseHeaders,
+                         boolean https) {
     if (config.key() == StickyConfig.HashKey.COOKIE) {
       String issued = Cookies.setCookieValue(upstreamHeaders, config.keyName());
       if (issued != null && (!(pin instanceof KeyedPin k) || !issued.equals(k.key))) {

@@ -2,8 +2,8 @@ package tether.sticky;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Ticker;
 import io.vertx.core.MultiMap;
-import io.vertx.core.http.HttpServerRequest;
 import tether.config.StickyConfig;
 import tether.upstream.Backend;
 import tether.upstream.Upstream;
@@ -19,12 +19,17 @@ final class LearnSticky implements StickySession {
   private final Cache<String, String> table;
 
   LearnSticky(StickyConfig.Learn config) {
+    this(config, Ticker.systemTicker());
+  }
+
+  LearnSticky(StickyConfig.Learn config, Ticker ticker) {
     this.cookie = config.cookie();
-    this.table = Caffeine.newBuilder().maximumSize(config.maxEntries()).expireAfterAccess(config.ttl()).build();
+    this.table = Caffeine.newBuilder().maximumSize(config.maxEntries()).expireAfterAccess(config.ttl())
+        .ticker(ticker).build();
   }
 
   @Override
-  public Pin resolve(HttpServerRequest request, Upstream upstream) {
+  public Pin resolve(StickyRequest request, Upstream upstream) {
     String id = Cookies.first(request.headers(), cookie);
     if (id == null) {
       return Pin.NONE;
@@ -38,8 +43,8 @@ final class LearnSticky implements StickySession {
   }
 
   @Override
-  public void onResponse(HttpServerRequest request, Pin pin, Backend servedBy, MultiMap upstreamHeaders,
-                         MultiMap responseHeaders, boolean https) {
+  public void onResponse(Pin pin, Backend servedBy, MultiMap upstreamHeaders, MultiMap responseHeaders,
+                         boolean https) {
     String issued = Cookies.setCookieValue(upstreamHeaders, cookie);
     if (issued != null) {
       table.put(issued, servedBy.name());

@@ -2,8 +2,8 @@ package tether.sticky;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Ticker;
 import io.vertx.core.MultiMap;
-import io.vertx.core.http.HttpServerRequest;
 import tether.config.StickyConfig;
 import tether.upstream.Backend;
 import tether.upstream.Upstream;
@@ -24,13 +24,18 @@ final class RouteSticky implements StickySession {
   private final Cache<String, Move> moved;
 
   RouteSticky(StickyConfig.Route config) {
+    this(config, Ticker.systemTicker());
+  }
+
+  RouteSticky(StickyConfig.Route config, Ticker ticker) {
     this.config = config;
     this.pathParam = ";" + config.pathParam() + "=";
-    this.moved = Caffeine.newBuilder().maximumSize(config.maxEntries()).expireAfterAccess(config.ttl()).build();
+    this.moved = Caffeine.newBuilder().maximumSize(config.maxEntries()).expireAfterAccess(config.ttl())
+        .ticker(ticker).build();
   }
 
   @Override
-  public Pin resolve(HttpServerRequest request, Upstream upstream) {
+  public Pin resolve(StickyRequest request, Upstream upstream) {
     String value = sessionId(request);
     if (value == null) {
       return Pin.NONE;
@@ -50,7 +55,7 @@ final class RouteSticky implements StickySession {
         : new KeyedPin(target, null, id + "\n" + route);
   }
 
-  private String sessionId(HttpServerRequest request) {
+  private String sessionId(StickyRequest request) {
     String cookie = Cookies.first(request.headers(), config.cookie());
     if (cookie != null) {
       return cookie;
@@ -64,12 +69,12 @@ final class RouteSticky implements StickySession {
       }
       return uri.substring(p + pathParam.length(), end);
     }
-    return uri.indexOf('?') < 0 ? null : request.getParam(config.queryParam());
+    return request.queryParam(config.queryParam());
   }
 
   @Override
-  public void onResponse(HttpServerRequest request, Pin pin, Backend servedBy, MultiMap upstreamHeaders,
-                         MultiMap responseHeaders, boolean https) {
+  public void onResponse(Pin pin, Backend servedBy, MultiMap upstreamHeaders, MultiMap responseHeaders,
+                         boolean https) {
     if (pin instanceof KeyedPin k && pin.target() != servedBy) {
       int nl = k.key.indexOf('\n');
       moved.put(k.key.substring(0, nl), new Move(k.key.substring(nl + 1), servedBy.name()));

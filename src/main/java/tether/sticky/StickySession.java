@@ -1,7 +1,6 @@
 package tether.sticky;
 
 import io.vertx.core.MultiMap;
-import io.vertx.core.http.HttpServerRequest;
 import tether.upstream.Backend;
 import tether.upstream.Upstream;
 
@@ -12,15 +11,14 @@ import tether.upstream.Upstream;
  */
 public interface StickySession {
 
-  Pin resolve(HttpServerRequest request, Upstream upstream);
+  Pin resolve(StickyRequest request, Upstream upstream);
 
   /**
    * @param upstreamHeaders the backend's response headers (read to learn session ids)
    * @param responseHeaders what the client will get (where a cookie is set)
    * @param https           the client reached us over TLS, directly or through a trusted proxy
    */
-  void onResponse(HttpServerRequest request, Pin pin, Backend servedBy, MultiMap upstreamHeaders,
-                  MultiMap responseHeaders, boolean https);
+  void onResponse(Pin pin, Backend servedBy, MultiMap upstreamHeaders, MultiMap responseHeaders, boolean https);
 
   /** Entries in this mode's learned table (learn, hash, route moves); 0 for stateless modes. */
   default long learnedEntries() {
@@ -32,12 +30,12 @@ public interface StickySession {
 
   StickySession NONE = new StickySession() {
     @Override
-    public Pin resolve(HttpServerRequest request, Upstream upstream) {
+    public Pin resolve(StickyRequest request, Upstream upstream) {
       return Pin.NONE;
     }
 
     @Override
-    public void onResponse(HttpServerRequest request, Pin pin, Backend servedBy, MultiMap upstreamHeaders,
-                           MultiMap responseHeaders, boolean https) {}
+    public void onResponse(Pin pin, Backend servedBy, MultiMap upstreamHeaders, MultiMap responseHeaders,
+                           boolean https) {}
   };
 }
