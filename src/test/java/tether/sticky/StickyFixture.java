@@ -81,12 +81,12 @@ final class StickyFixture {
 
   /** Down by its active checks (fall 1), as the health checker would report it. */
   static void down(Backend b) {
-    b.state().observeProbe(false, "connection refused", 1, 1, System.nanoTime());
+    b.state().observeProbe(false, "connection refused", 0, 1, 1, System.nanoTime());
   }
 
   /** Up again by its active checks (rise 1). */
   static void up(Backend b) {
-    b.state().observeProbe(true, "ok 200", 1, 1, System.nanoTime());
+    b.state().observeProbe(true, "ok 200", 0, 1, 1, System.nanoTime());
   }
 
   /** Test time: epoch seconds for the cookie's wall clock, nanoseconds for the learned tables (Caffeine's ticker). */
