@@ -118,7 +118,9 @@ public final class ConfigLoader {
 
     List<RouteConfig> routes = new ArrayList<>();
     for (YamlMap r : root.mapList("routes")) {
-      RouteConfig route = new RouteConfig(r.string("host", "*"), r.string("path", "/"), r.requiredString("upstream"));
+      RouteConfig route = new RouteConfig(r.string("host", "*"), r.string("path", "/"), r.requiredString("upstream"),
+          r.map("rate_limit").map(LimitBinder::rate).orElse(null),
+          r.map("conn_limit").map(LimitBinder::conn).orElse(null));
       if (route.upstream() != null && !upstreams.containsKey(route.upstream()) && ups.isPresent()) {
         r.error("upstream", "no upstream named \"" + route.upstream() + "\" (have: "
             + String.join(", ", upstreams.keySet()) + ")");

@@ -1,4 +1,21 @@
 package tether.config;
 
-/** {@code host} is an exact host name (port ignored) or {@code *}; {@code path} a prefix. */
-public record RouteConfig(String host, String path, String upstream) {}
+/**
+ * {@code host} is an exact host name (port ignored) or {@code *}; {@code path} a prefix. {@code rateLimit} and
+ * {@code connLimit} are null when the route has none.
+ */
+public record RouteConfig(String host, String path, String upstream, RateLimitConfig rateLimit,
+                          ConnLimitConfig connLimit) {
+
+  public RouteConfig(String host, String path, String upstream) {
+    this(host, path, upstream, null, null);
+  }
+
+  /**
+   * The route as metrics name it: host and path prefix ({@code shop.example/api/}; host {@code *} for any), one per
+   * route written, so a label of bounded cardinality.
+   */
+  public String label() {
+    return host + path;
+  }
+}
