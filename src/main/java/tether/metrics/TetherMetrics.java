@@ -24,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
+import tether.limits.RouteLimits;
 import tether.proxy.ExchangeRecord;
 import tether.proxy.ProxyListener;
 import tether.proxy.ProxySnapshot;
@@ -57,6 +58,8 @@ public final class TetherMetrics implements ProxyListener, ServerEvents {
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final Map<BackendState, ServerMeters> servers = new ConcurrentHashMap<>();
   private final Map<String, UpstreamMeters> upstreams = new ConcurrentHashMap<>();
+  /** {@code route + " " + limit} -> its counter: routes' labels are written in the config, so few. */
+  private final Map<String, Counter> limited = new ConcurrentHashMap<>();
   private final AtomicInteger clientConnections = new AtomicInteger();
   private final Counter refused;
   private final Counter reloadsOk;
@@ -116,6 +119,26 @@ public final class TetherMetrics implements ProxyListener, ServerEvents {
         servers.computeIfAbsent(b.state(), s -> new ServerMeters(b));
       }
     }
+    for (var route : snapshot.config().routes()) { // so a route's zeros show before its first refusal
+      if (route.rateLimit() != null) {
+        limitedCounter(route.label(), RouteLimits.RATE);
+      }
+      if (route.connLimit() != null) {
+        limitedCounter(route.label(), RouteLimits.CONN);
+      }
+    }
+  }
+
+  private Counter limitedCounter(String route, String limit) {
+    return limited.computeIfAbsent(route + " " + limit, k -> Counter.builder("tether.limited.requests")
+        .description("Requests a route's rate_limit or conn_limit answered 429, by route (host + path) and limit")
+        .tags("route", route, "limit", limit).register(registry));
+  }
+
+  @Override
+  public void limited(String route, String limit) {
+    Counter c = limited.get(route + " " + limit);
+    (c != null ? c : limitedCounter(route, limit)).increment();
   }
 
   public void reloaded(boolean ok) {

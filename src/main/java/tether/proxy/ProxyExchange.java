@@ -16,6 +16,8 @@ import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import tether.limits.Admission;
+import tether.limits.RouteLimits;
 import tether.sticky.Pin;
 import tether.sticky.StickyRequest;
 import tether.sticky.StickySession;
@@ -57,6 +59,8 @@ final class ProxyExchange {
   private boolean upgrade;
   private boolean finished;
   private String requestId;
+  /** What the route's rate and connection limits said; released when the exchange ends. */
+  private Admission admission;
   /** Failed attempts' addresses and outcomes, for the access log; null in the usual one-attempt case. */
   private StringBuilder[] failedAttempts;
 
@@ -84,7 +88,9 @@ final class ProxyExchange {
       return;
     }
     target = RequestTarget.of(req);
-    upstream = snapshot.router().route(target.authority() == null ? null : target.authority().host(), target.path());
+    Router.Route route = snapshot.router().match(target.authority() == null ? null : target.authority().host(),
+        target.path());
+    upstream = route == null ? null : route.upstream();
     if (upstream == null) {
       fail(404, "no route for this host and path");
       return;
@@ -99,6 +105,12 @@ final class ProxyExchange {
     trusted = snapshot.config().trustedProxies().trusts(req.remoteAddress().hostAddress());
     requestId = RequestIds.of(req, trusted);
     https = req.isSSL() || (trusted && "https".equalsIgnoreCase(req.getHeader("X-Forwarded-Proto")));
+    admission = route.limits().admit(req.headers(), req.remoteAddress().hostAddress(),
+        snapshot.config().trustedProxies());
+    if (!admission.admitted()) {
+      limited(route.limits().route());
+      return;
+    }
     req.response().closeHandler(v -> clientGone());
     sticky = snapshot.sticky().get(upstream.name());
     pin = sticky.resolve(StickyRequest.of(req), upstream);
@@ -478,6 +490,16 @@ final class ProxyExchange {
     fail(status, message, hasBody);
   }
 
+  /** A route limit refused the request: 429 with Retry-After, and no server is ever chosen (nginx limit_req). */
+  private void limited(String route) {
+    ctx.listener().limited(route, admission.limit());
+    if (!finished) {
+      ErrorResponses.send(req, 429, admission.limit().equals(RouteLimits.RATE)
+          ? "request rate limit exceeded" : "too many requests in flight", hasBody, admission.retryAfterSeconds());
+      finish(429, true, false);
+    }
+  }
+
   /** @param close the connection cannot be reused: the body may be unread, or the request was hostile */
   private void fail(int status, String message, boolean close) {
     if (finished) {
@@ -501,6 +523,9 @@ final class ProxyExchange {
       return;
     }
     finished = true;
+    if (admission != null) {
+      admission.release();
+    }
     long now = System.nanoTime();
     Attempt a = attempt;
     if (a != null) {

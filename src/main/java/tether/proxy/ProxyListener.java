@@ -48,6 +48,12 @@ public interface ProxyListener {
    */
   default void tunnelClosed(Backend backend, long fromClientBytes, long toClientBytes, long nanos, String reason) {}
 
+  /**
+   * A route's limit refused a request (429, before any server was chosen); {@code route} is the route's
+   * {@code host + path} label, {@code limit} is {@code rate} or {@code conn}.
+   */
+  default void limited(String route, String limit) {}
+
   static ProxyListener all(java.util.List<ProxyListener> listeners) {
     ProxyListener[] ls = listeners.toArray(ProxyListener[]::new);
     return new ProxyListener() {
@@ -119,6 +125,11 @@ public interface ProxyListener {
       @Override
       public void tunnelClosed(Backend backend, long fromClientBytes, long toClientBytes, long nanos, String reason) {
         for (ProxyListener l : ls) l.tunnelClosed(backend, fromClientBytes, toClientBytes, nanos, reason);
+      }
+
+      @Override
+      public void limited(String route, String limit) {
+        for (ProxyListener l : ls) l.limited(route, limit);
       }
     };
   }

@@ -9,6 +9,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import tether.config.TetherConfig;
+import tether.limits.Limiters;
 import tether.sticky.StickySessions;
 import tether.upstream.UpstreamRegistry;
 
@@ -30,6 +31,7 @@ public final class ProxyServer {
   private final ProxyListener listener;
   private final Function<ProxySnapshot, Future<?>> warmUp;
   private final StickySessions sticky = new StickySessions();
+  private final Limiters limiters = new Limiters();
   private final AtomicReference<ProxySnapshot> snapshot = new AtomicReference<>();
   private volatile Deployment deployment;
   private final java.util.concurrent.atomic.AtomicInteger clientConnections =
@@ -103,7 +105,7 @@ public final class ProxyServer {
   }
 
   private ProxySnapshot build(TetherConfig config) {
-    return ProxySnapshot.of(config, registry.build(config), sticky::forUpstream);
+    return ProxySnapshot.of(config, registry.build(config), sticky::forUpstream, limiters);
   }
 
   private Future<Deployment> deploy(TetherConfig config) {

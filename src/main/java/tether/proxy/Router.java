@@ -4,27 +4,39 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import tether.config.RouteConfig;
+import tether.limits.RouteLimits;
 import tether.upstream.Upstream;
 
 /** Host and path-prefix routes, first match wins; host {@code *} matches any. */
 final class Router {
 
-  private record Route(String host, String pathPrefix, Upstream upstream) {}
+  /** A matched route: where it goes, and its rate and connection limits. */
+  record Route(String host, String pathPrefix, Upstream upstream, RouteLimits limits) {}
 
   private final Route[] routes;
 
-  Router(List<RouteConfig> routes, Map<String, Upstream> upstreams) {
-    this.routes = routes.stream()
-        .map(r -> new Route(r.host().equals("*") ? null : r.host().toLowerCase(Locale.ROOT), r.path(),
-            upstreams.get(r.upstream())))
-        .toArray(Route[]::new);
+  /** {@code limits}: one per route, in order. */
+  Router(List<RouteConfig> routes, Map<String, Upstream> upstreams, List<RouteLimits> limits) {
+    Route[] built = new Route[routes.size()];
+    for (int i = 0; i < built.length; i++) {
+      RouteConfig r = routes.get(i);
+      built[i] = new Route(r.host().equals("*") ? null : r.host().toLowerCase(Locale.ROOT), r.path(),
+          upstreams.get(r.upstream()), limits.get(i));
+    }
+    this.routes = built;
   }
 
   /** @param host the request's host without port, or null; @return null when no route matches */
   Upstream route(String host, String path) {
+    Route r = match(host, path);
+    return r == null ? null : r.upstream;
+  }
+
+  /** @param host the request's host without port, or null; @return null when no route matches */
+  Route match(String host, String path) {
     for (Route r : routes) {
       if ((r.host == null || r.host.equalsIgnoreCase(host)) && path.startsWith(r.pathPrefix)) {
-        return r.upstream;
+        return r;
       }
     }
     return null;
