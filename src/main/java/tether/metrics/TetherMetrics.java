@@ -1,6 +1,7 @@
 package tether.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
@@ -23,6 +24,7 @@ import java.util.function.Supplier;
 import tether.proxy.ExchangeRecord;
 import tether.proxy.ProxyListener;
 import tether.proxy.ProxySnapshot;
+import tether.sticky.StoreStatus;
 import tether.upstream.Backend;
 import tether.upstream.BackendState;
 import tether.upstream.ServerEvents;
@@ -46,6 +48,8 @@ public final class TetherMetrics implements ProxyListener, ServerEvents {
   private final Map<String, UpstreamMeters> upstreams = new ConcurrentHashMap<>();
   private final AtomicInteger clientConnections = new AtomicInteger();
   private final Map<String, Counter> reloads = new ConcurrentHashMap<>();
+  /** The snapshot supplier each upstream's store meters read: held here, as meters hold it weakly. */
+  private final Map<String, Supplier<ProxySnapshot>> storeMeters = new ConcurrentHashMap<>();
 
   public TetherMetrics() {
     new JvmMemoryMetrics().bindTo(registry);
@@ -74,7 +78,40 @@ public final class TetherMetrics implements ProxyListener, ServerEvents {
       for (Backend b : u.backends()) {
         servers.computeIfAbsent(b.state(), s -> new ServerMeters(b));
       }
+      var sticky = snapshot.sticky().get(u.name());
+      if (sticky != null && sticky.store() != null) {
+        storeMeters.computeIfAbsent(u.name(), name -> registerStore(name, current));
+      }
     }
+  }
+
+  /** The sticky store's meters, read through the live snapshot (a reload may replace the store's client). */
+  private Supplier<ProxySnapshot> registerStore(String upstream, Supplier<ProxySnapshot> current) {
+    Gauge.builder("tether.sticky.store.up", current, s -> {
+      StoreStatus st = store(s, upstream);
+      return st == null ? Double.NaN : st.up() ? 1 : 0;
+    }).description("1 when the sticky store shared by Tether instances is reachable, 0 while the table is local"
+        + " only").tag("upstream", upstream).register(registry);
+    for (StoreStatus.Op op : StoreStatus.Op.values()) {
+      for (String kind : new String[] {StoreStatus.ERROR, StoreStatus.TIMEOUT, StoreStatus.DROPPED}) {
+        if (op == StoreStatus.Op.WRITE && kind.equals(StoreStatus.TIMEOUT)) {
+          continue; // nobody waits for a write
+        }
+        FunctionCounter.builder("tether.sticky.store.errors", current, s -> {
+          StoreStatus st = store(s, upstream);
+          return st == null ? 0 : st.errors(op, kind);
+        }).description("Sticky store operations that failed, timed out or were dropped (the request went on with"
+            + " the local table)").tags("upstream", upstream, "op", op.name().toLowerCase(), "kind", kind)
+            .register(registry);
+      }
+    }
+    return current;
+  }
+
+  private static StoreStatus store(Supplier<ProxySnapshot> current, String upstream) {
+    ProxySnapshot s = current.get();
+    var sticky = s == null ? null : s.sticky().get(upstream);
+    return sticky == null ? null : sticky.store();
   }
 
   public void reloaded(boolean ok) {

@@ -97,7 +97,26 @@ final class ProxyExchange {
     https = req.isSSL() || (trusted && "https".equalsIgnoreCase(req.getHeader("X-Forwarded-Proto")));
     req.response().closeHandler(v -> clientGone());
     sticky = snapshot.sticky().get(upstream.name());
-    pin = sticky.resolve(req, upstream);
+    Future<Pin> resolved = sticky.resolveAsync(req, upstream);
+    if (resolved.isComplete()) {
+      route(snapshot, length, resolved.succeeded() ? resolved.result() : Pin.NONE, false);
+      return;
+    }
+    // the session is not known here: its sticky mode asks the shared store, for a few milliseconds at most
+    if (hasBody) {
+      req.pause(); // nothing of the body is read (or lost) meanwhile
+    }
+    resolved.onComplete(ar -> {
+      if (!finished) {
+        route(snapshot, length, ar.succeeded() ? ar.result() : Pin.NONE, hasBody);
+      }
+    });
+  }
+
+  /** Sticky first, then balancing. {@code paused}: the request was paused while the pin was looked up. */
+  private void route(ProxySnapshot snapshot, long length, Pin resolved, boolean paused) {
+    var limits = snapshot.config().limits();
+    pin = resolved;
     tried = new Attempts(upstream.config().maxAttempts());
     if (hasBody && !chunked && length <= upstream.config().retryBuffer() && Failover.isIdempotent(req.method())) {
       // small body of an idempotent request: hold it whole so a failed attempt can be replayed elsewhere
@@ -110,6 +129,9 @@ final class ProxyExchange {
           clientGone();
         }
       });
+      if (paused) {
+        req.resume();
+      }
       return;
     }
     if (hasBody) {

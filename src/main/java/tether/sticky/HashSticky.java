@@ -1,7 +1,6 @@
 package tether.sticky;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
+import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpServerRequest;
 import tether.config.StickyConfig;
@@ -14,30 +13,44 @@ import tether.upstream.balancing.HashRing;
  * instance, and a server's failure moves only its own keys. A new user's first request has no session cookie yet
  * and is balanced; the id the backend then issues may hash elsewhere, so keys issued that way (and keys moved by a
  * failover) are remembered for a short sliding window ({@code learn_window}), keeping the user where it started.
+ * That memory is this process's own unless {@code store} shares it ({@link LearnedTable}): with several instances
+ * and no store, an instance that did not see a user's first response sends it to the ring's choice, so there
+ * {@code learn_window: 0} (the ring alone, the same everywhere) is the consistent setting.
  */
 final class HashSticky implements StickySession {
 
   private final StickyConfig.Hash config;
-  private final Cache<String, String> young;
+  private final LearnedTable young;
 
-  HashSticky(StickyConfig.Hash config) {
+  HashSticky(StickyConfig.Hash config, String upstream, SessionStore store) {
     this.config = config;
-    this.young = Caffeine.newBuilder().maximumSize(config.maxEntries())
-        .expireAfterAccess(config.learnWindow()).build();
+    this.young = new LearnedTable(config.maxEntries(), config.learnWindow(), "tether:hash:" + upstream + ":",
+        config.store(), store);
   }
 
-  @Override
-  public Pin resolve(HttpServerRequest request, Upstream upstream) {
-    String key = switch (config.key()) {
+  private String key(HttpServerRequest request) {
+    return switch (config.key()) {
       case COOKIE -> Cookies.first(request.headers(), config.keyName());
       case HEADER -> request.getHeader(config.keyName());
       case IP -> request.remoteAddress().hostAddress();
     };
-    if (key == null) {
-      return Pin.NONE;
-    }
+  }
+
+  @Override
+  public Pin resolve(HttpServerRequest request, Upstream upstream) {
+    String key = key(request);
+    return key == null ? Pin.NONE : pin(key, young.local(key), upstream);
+  }
+
+  @Override
+  public Future<Pin> resolveAsync(HttpServerRequest request, Upstream upstream) {
+    String key = key(request);
+    return key == null ? Future.succeededFuture(Pin.NONE)
+        : young.lookup(key).map(remembered -> pin(key, remembered, upstream));
+  }
+
+  private static Pin pin(String key, String remembered, Upstream upstream) {
     long hash = HashRing.hash(key);
-    String remembered = young.getIfPresent(key);
     Backend target = remembered == null ? null : upstream.byName(remembered);
     return new KeyedPin(target != null ? target : upstream.ringOwner(hash), null, key, hash);
   }
@@ -48,16 +61,28 @@ final class HashSticky implements StickySession {
     if (config.key() == StickyConfig.HashKey.COOKIE) {
       String issued = Cookies.setCookieValue(upstreamHeaders, config.keyName());
       if (issued != null && (!(pin instanceof KeyedPin k) || !issued.equals(k.key))) {
-        young.put(issued, servedBy.name());
+        young.learn(issued, servedBy.name(), true);
       }
     }
     if (pin instanceof KeyedPin k && pin.target() != servedBy) {
-      young.put(k.key, servedBy.name());
+      young.learn(k.key, servedBy.name(), false);
+    } else if (pin instanceof KeyedPin k) {
+      young.served(k.key, servedBy.name());
     }
   }
 
   @Override
   public long learnedEntries() {
-    return young.estimatedSize();
+    return young.size();
+  }
+
+  @Override
+  public StoreStatus store() {
+    return young.hasStore() ? young : null;
+  }
+
+  @Override
+  public void close() {
+    young.close();
   }
 }

@@ -1,7 +1,6 @@
 package tether.sticky;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
+import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpServerRequest;
 import tether.config.StickyConfig;
@@ -11,25 +10,36 @@ import tether.upstream.Upstream;
 /**
  * Mode {@code learn}: for apps whose session ids carry no route (PHP with Memcached). Learns
  * {@code session id -> server} from the backend's Set-Cookie and from who served a request carrying the id, in a
- * bounded table (max_entries, idle ttl). A re-pinned user's entry is rewritten in the same response.
+ * bounded table (max_entries, idle ttl), shared with the other Tether instances when {@code store} is configured
+ * ({@link LearnedTable}). A re-pinned user's entry is rewritten in the same response.
  */
 final class LearnSticky implements StickySession {
 
   private final String cookie;
-  private final Cache<String, String> table;
+  private final LearnedTable table;
 
-  LearnSticky(StickyConfig.Learn config) {
+  LearnSticky(StickyConfig.Learn config, String upstream, SessionStore store) {
     this.cookie = config.cookie();
-    this.table = Caffeine.newBuilder().maximumSize(config.maxEntries()).expireAfterAccess(config.ttl()).build();
+    this.table = new LearnedTable(config.maxEntries(), config.ttl(), "tether:learn:" + upstream + ":",
+        config.store(), store);
   }
 
   @Override
   public Pin resolve(HttpServerRequest request, Upstream upstream) {
     String id = Cookies.first(request.headers(), cookie);
+    return id == null ? Pin.NONE : pin(id, table.local(id), upstream);
+  }
+
+  @Override
+  public Future<Pin> resolveAsync(HttpServerRequest request, Upstream upstream) {
+    String id = Cookies.first(request.headers(), cookie);
     if (id == null) {
-      return Pin.NONE;
+      return Future.succeededFuture(Pin.NONE);
     }
-    String server = table.getIfPresent(id);
+    return table.lookup(id).map(server -> pin(id, server, upstream));
+  }
+
+  private static Pin pin(String id, String server, Upstream upstream) {
     if (server == null) {
       return new KeyedPin(null, null, id);
     }
@@ -42,15 +52,29 @@ final class LearnSticky implements StickySession {
                          MultiMap responseHeaders, boolean https) {
     String issued = Cookies.setCookieValue(upstreamHeaders, cookie);
     if (issued != null) {
-      table.put(issued, servedBy.name());
+      table.learn(issued, servedBy.name(), true);
     }
-    if (pin instanceof KeyedPin k && pin.target() != servedBy && !k.key.equals(issued)) {
-      table.put(k.key, servedBy.name());
+    if (pin instanceof KeyedPin k && !k.key.equals(issued)) {
+      if (pin.target() != servedBy) { // an id not known here (first), or a move off a server that failed
+        table.learn(k.key, servedBy.name(), pin.target() == null && pin.invalid() == null);
+      } else {
+        table.served(k.key, servedBy.name());
+      }
     }
   }
 
   @Override
   public long learnedEntries() {
-    return table.estimatedSize();
+    return table.size();
+  }
+
+  @Override
+  public StoreStatus store() {
+    return table.hasStore() ? table : null;
+  }
+
+  @Override
+  public void close() {
+    table.close();
   }
 }

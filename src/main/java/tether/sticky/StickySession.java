@@ -1,5 +1,6 @@
 package tether.sticky;
 
+import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpServerRequest;
 import tether.upstream.Backend;
@@ -13,6 +14,14 @@ import tether.upstream.Upstream;
 public interface StickySession {
 
   Pin resolve(HttpServerRequest request, Upstream upstream);
+
+  /**
+   * {@link #resolve}, for a mode whose table is shared through a store: completes at once when the answer is known
+   * locally (the usual case), else on the caller's event loop within the store's timeout. Never fails.
+   */
+  default Future<Pin> resolveAsync(HttpServerRequest request, Upstream upstream) {
+    return Future.succeededFuture(resolve(request, upstream));
+  }
 
   /**
    * @param upstreamHeaders the backend's response headers (read to learn session ids)
@@ -29,6 +38,14 @@ public interface StickySession {
 
   /** Removes what is Tether's own from the request forwarded to the backend (its cookie). */
   default void stripFromRequest(MultiMap forwardedHeaders) {}
+
+  /** The shared store's state, for metrics; null without one. */
+  default StoreStatus store() {
+    return null;
+  }
+
+  /** Releases what the mode holds outside the heap (a store client). */
+  default void close() {}
 
   StickySession NONE = new StickySession() {
     @Override
