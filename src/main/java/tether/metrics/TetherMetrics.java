@@ -94,9 +94,6 @@ public final class TetherMetrics implements ProxyListener, ServerEvents {
         + " only").tag("upstream", upstream).register(registry);
     for (StoreStatus.Op op : StoreStatus.Op.values()) {
       for (String kind : new String[] {StoreStatus.ERROR, StoreStatus.TIMEOUT, StoreStatus.DROPPED}) {
-        if (op == StoreStatus.Op.WRITE && kind.equals(StoreStatus.TIMEOUT)) {
-          continue; // nobody waits for a write
-        }
         FunctionCounter.builder("tether.sticky.store.errors", current, s -> {
           StoreStatus st = store(s, upstream);
           return st == null ? 0 : st.errors(op, kind);

@@ -14,6 +14,7 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.streams.Pipe;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import tether.sticky.Pin;
@@ -416,7 +417,7 @@ final class ProxyExchange {
       resp.setStatusMessage(message); // (not on 304: Vert.x would then add a Content-Length, RFC 9110 §8.6)
     }
     Headers.copyEndToEnd(in.headers(), resp.headers());
-    sticky.onResponse(req, pin, backend, in.headers(), resp.headers(), https);
+    Future<Void> shared = sticky.onResponseShared(req, pin, backend, in.headers(), resp.headers(), https);
     if (stickyOutcome == StickyOutcome.HIT) {
       ctx.listener().stickyHit(backend, pin.userKey());
     } else if (stickyOutcome == StickyOutcome.NEW) {
@@ -432,16 +433,25 @@ final class ProxyExchange {
     }
     a.phase = Failover.Phase.RESPONSE_STARTED;
     // endOnFailure(false): a truncated upstream body must end in a closed connection, never a clean end
-    in.pipe().endOnFailure(false).to(resp).onComplete(done -> {
-      if (done.succeeded()) {
-        finish(status, false, false);
-      } else {
-        in.request().reset();
-        req.connection().close();
-        backend.reportFailure(Failover.Kind.BROKEN_BODY.label());
-        ctx.listener().backendFailed(backend, Failover.Kind.BROKEN_BODY.label());
-        finish(status, true, true);
+    Pipe<Buffer> pipe = in.pipe().endOnFailure(false);
+    // (at once, but for a session this response created: then once other instances can find it, or the store's
+    // timeout)
+    shared.onComplete(v -> {
+      if (finished) {
+        pipe.close();
+        return;
       }
+      pipe.to(resp).onComplete(done -> {
+        if (done.succeeded()) {
+          finish(status, false, false);
+        } else {
+          in.request().reset();
+          req.connection().close();
+          backend.reportFailure(Failover.Kind.BROKEN_BODY.label());
+          ctx.listener().backendFailed(backend, Failover.Kind.BROKEN_BODY.label());
+          finish(status, true, true);
+        }
+      });
     });
   }
 

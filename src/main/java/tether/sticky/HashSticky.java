@@ -58,10 +58,18 @@ final class HashSticky implements StickySession {
   @Override
   public void onResponse(HttpServerRequest request, Pin pin, Backend servedBy, MultiMap upstreamHeaders,
                          MultiMap responseHeaders, boolean https) {
+    onResponseShared(request, pin, servedBy, upstreamHeaders, responseHeaders, https);
+  }
+
+  /** With a store, a new key is in it before the response goes: the user's next request may reach another instance. */
+  @Override
+  public Future<Void> onResponseShared(HttpServerRequest request, Pin pin, Backend servedBy,
+                                       MultiMap upstreamHeaders, MultiMap responseHeaders, boolean https) {
+    Future<Void> shared = Future.succeededFuture();
     if (config.key() == StickyConfig.HashKey.COOKIE) {
       String issued = Cookies.setCookieValue(upstreamHeaders, config.keyName());
       if (issued != null && (!(pin instanceof KeyedPin k) || !issued.equals(k.key))) {
-        young.learn(issued, servedBy.name(), true);
+        shared = young.learnIssued(issued, servedBy.name());
       }
     }
     if (pin instanceof KeyedPin k && pin.target() != servedBy) {
@@ -69,6 +77,7 @@ final class HashSticky implements StickySession {
     } else if (pin instanceof KeyedPin k) {
       young.served(k.key, servedBy.name());
     }
+    return shared;
   }
 
   @Override

@@ -50,10 +50,15 @@ final class LearnSticky implements StickySession {
   @Override
   public void onResponse(HttpServerRequest request, Pin pin, Backend servedBy, MultiMap upstreamHeaders,
                          MultiMap responseHeaders, boolean https) {
+    onResponseShared(request, pin, servedBy, upstreamHeaders, responseHeaders, https);
+  }
+
+  /** A new session id is in the store before the response goes: the user's next request may reach another instance. */
+  @Override
+  public Future<Void> onResponseShared(HttpServerRequest request, Pin pin, Backend servedBy,
+                                       MultiMap upstreamHeaders, MultiMap responseHeaders, boolean https) {
     String issued = Cookies.setCookieValue(upstreamHeaders, cookie);
-    if (issued != null) {
-      table.learn(issued, servedBy.name(), true);
-    }
+    Future<Void> shared = issued == null ? Future.succeededFuture() : table.learnIssued(issued, servedBy.name());
     if (pin instanceof KeyedPin k && !k.key.equals(issued)) {
       if (pin.target() != servedBy) { // an id not known here (first), or a move off a server that failed
         table.learn(k.key, servedBy.name(), pin.target() == null && pin.invalid() == null);
@@ -61,6 +66,7 @@ final class LearnSticky implements StickySession {
         table.served(k.key, servedBy.name());
       }
     }
+    return shared;
   }
 
   @Override

@@ -61,6 +61,7 @@ final class LearnedTable implements StoreStatus {
   private final LongAdder readTimeouts = new LongAdder();
   private final LongAdder readsSkipped = new LongAdder();
   private final LongAdder writeErrors = new LongAdder();
+  private final LongAdder writeTimeouts = new LongAdder();
   private final LongAdder writesDropped = new LongAdder();
 
   /**
@@ -157,6 +158,40 @@ final class LearnedTable implements StoreStatus {
    * wins, and this one follows it from the next request; otherwise (a move off a failed server) it overwrites.
    */
   void learn(String key, String server, boolean first) {
+    learn(key, server, first, null);
+  }
+
+  /**
+   * {@link #learn} of a session id a server just issued, with a future that completes (on the caller's event loop)
+   * once the store has it, so the response can wait for that: the user's next request may reach another instance
+   * at once. Completes at once without a store or while it is down, and within the store timeout at worst.
+   */
+  Future<Void> learnIssued(String key, String server) {
+    Context context = store != null && store.up() ? Vertx.currentContext() : null;
+    if (context == null) {
+      learn(key, server, true, null);
+      return Future.succeededFuture();
+    }
+    Promise<Void> stored = Promise.promise();
+    boolean[] settled = new boolean[1]; // read and written on the context's thread only
+    long timer = context.owner().setTimer(timeoutMillis, t -> {
+      if (!settled[0]) {
+        settled[0] = true;
+        writeTimeouts.increment();
+        stored.complete();
+      }
+    });
+    learn(key, server, true, () -> context.runOnContext(v -> {
+      if (!settled[0]) {
+        settled[0] = true;
+        context.owner().cancelTimer(timer);
+        stored.complete();
+      }
+    }));
+    return stored.future();
+  }
+
+  private void learn(String key, String server, boolean first, Runnable done) {
     Entry e = new Entry(server, System.nanoTime());
     local.put(key, e);
     if (store == null) {
@@ -168,6 +203,9 @@ final class LearnedTable implements StoreStatus {
         failedWrite(e, err);
       } else if (!written) {
         e.checkedAt = 0; // another instance learned it first: read it on the next request
+      }
+      if (done != null) {
+        done.run();
       }
     });
   }
@@ -233,7 +271,11 @@ final class LearnedTable implements StoreStatus {
         case DROPPED -> readsSkipped.sum();
         default -> readErrors.sum();
       };
-      case WRITE -> DROPPED.equals(kind) ? writesDropped.sum() : writeErrors.sum();
+      case WRITE -> switch (kind) {
+        case TIMEOUT -> writeTimeouts.sum();
+        case DROPPED -> writesDropped.sum();
+        default -> writeErrors.sum();
+      };
     };
   }
 

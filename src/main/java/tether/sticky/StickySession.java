@@ -31,6 +31,17 @@ public interface StickySession {
   void onResponse(HttpServerRequest request, Pin pin, Backend servedBy, MultiMap upstreamHeaders,
                   MultiMap responseHeaders, boolean https);
 
+  /**
+   * {@link #onResponse}, for a mode that shares what it learns: the future completes once a session this response
+   * created is in the store, so the user's next request finds it whichever instance it reaches. That is at once
+   * in the usual case (nothing new learned, no store, store down), else within the store's timeout. Never fails.
+   */
+  default Future<Void> onResponseShared(HttpServerRequest request, Pin pin, Backend servedBy,
+                                        MultiMap upstreamHeaders, MultiMap responseHeaders, boolean https) {
+    onResponse(request, pin, servedBy, upstreamHeaders, responseHeaders, https);
+    return Future.succeededFuture();
+  }
+
   /** Entries in this mode's learned table (learn, hash, route moves); 0 for stateless modes. */
   default long learnedEntries() {
     return 0;

@@ -2,7 +2,8 @@ package tether.sticky;
 
 /**
  * What the metrics read about a sticky mode's shared store: whether it is up, and its errors by operation and kind
- * ({@link #ERROR}, {@link #TIMEOUT}: a request stopped waiting, {@link #DROPPED}: not sent, the queue was full).
+ * ({@link #ERROR}, {@link #TIMEOUT}: a request or response stopped waiting for it, {@link #DROPPED}: not sent, the
+ * queue was full).
  * Every error leaves the request served from the local table.
  */
 public interface StoreStatus {
