@@ -83,9 +83,13 @@ final class MemcachedStore implements SessionStore {
         while (!health.up() && System.nanoTime() < until) {
           Thread.sleep(20);
         }
-        health.update(health.up() ? "connected" : "not reachable (" + health.cause() + ")");
+        if (!health.up()) {
+          health.update("not reachable (" + health.cause() + ")");
+        }
+        health.announce();
       } catch (Exception e) {
         health.update("cannot start the client: " + e.getMessage());
+        health.announce();
         try {
           Thread.sleep(retryMillis);
         } catch (InterruptedException ie) {
@@ -139,6 +143,9 @@ final class MemcachedStore implements SessionStore {
       return result;
     }
     f.addListener(done -> {
+      if (result.isDone()) {
+        return; // given up on (no answer in time)
+      }
       try {
         if (done.isCancelled()) {
           throw new IllegalStateException("cancelled: " + health.cause());
@@ -149,6 +156,20 @@ final class MemcachedStore implements SessionStore {
       } catch (Exception e) {
         health.failed("get: " + e.getMessage());
         result.completeExceptionally(e);
+      }
+    });
+    return answerInTime(result, f);
+  }
+
+  /**
+   * A hung server (connected, answering nothing) never completes an operation by itself: after
+   * {@value #OP_TIMEOUT_MILLIS} ms it is given up on and counts as a failure, so the store goes down.
+   */
+  private <T> CompletableFuture<T> answerInTime(CompletableFuture<T> result, java.util.concurrent.Future<?> op) {
+    result.orTimeout(OP_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS).whenComplete((v, err) -> {
+      if (err instanceof java.util.concurrent.TimeoutException) {
+        health.failed("no answer within " + OP_TIMEOUT_MILLIS + " ms");
+        op.cancel(false);
       }
     });
     return result;
@@ -174,7 +195,11 @@ final class MemcachedStore implements SessionStore {
       return result;
     }
     try {
-      op.apply(c).addListener(done -> {
+      OperationFuture<Boolean> f = op.apply(c);
+      f.addListener(done -> {
+        if (result.isDone()) {
+          return; // given up on (no answer in time)
+        }
         OperationStatus status = done.isCancelled() ? null : done.getStatus();
         if (status != null && (status.isSuccess() || status.getStatusCode() == refused)) {
           health.succeeded();
@@ -185,6 +210,7 @@ final class MemcachedStore implements SessionStore {
           result.completeExceptionally(new IllegalStateException(why));
         }
       });
+      return answerInTime(result, f);
     } catch (IllegalStateException full) {
       result.completeExceptionally(new Dropped());
     }

@@ -21,7 +21,7 @@ final class StoreHealth {
   private final Set<String> connected = ConcurrentHashMap.newKeySet();
   private final AtomicInteger failuresInARow = new AtomicInteger();
   private volatile boolean up;
-  private boolean reported; // guarded by this: the first state is logged too
+  private boolean reported; // guarded by this: false until the first state is announced
   private String cause = "not connected yet";
 
   /** {@code name}: what the log calls the store ({@code memcached [10.0.0.5:11211]}). */
@@ -57,23 +57,37 @@ final class StoreHealth {
     }
   }
 
-  /** Logs the first state, and then every change, once. */
+  /** Logs a change of state, once; nothing before {@link #announce} (the client is still connecting). */
   void update(String why) {
     boolean now = connected.size() >= servers && failuresInARow.get() < FAILURES_DOWN;
     synchronized (this) {
       cause = why;
-      if (reported && now == up) {
+      if (!reported || now == up) {
+        up = now;
         return;
       }
-      boolean first = !reported;
-      reported = true;
       up = now;
-      if (now) {
-        LOG.info("sticky store {} {}: learned sessions are shared ({})", name, first ? "up" : "up again", why);
-      } else {
-        LOG.warn("sticky store {} down: learning locally and serving on, sessions learned meanwhile are written"
-            + " to it when it is back ({})", name, why);
+      log(false);
+    }
+  }
+
+  /** Logs the state the client reached while starting (called once it connected, or gave it time to). */
+  void announce() {
+    synchronized (this) {
+      if (!reported) {
+        reported = true;
+        up = connected.size() >= servers && failuresInARow.get() < FAILURES_DOWN;
+        log(true);
       }
+    }
+  }
+
+  private void log(boolean first) {
+    if (up) {
+      LOG.info("sticky store {} {}: learned sessions are shared ({})", name, first ? "up" : "up again", cause);
+    } else {
+      LOG.warn("sticky store {} down: learning locally and serving on, sessions learned meanwhile are written"
+          + " to it when it is back ({})", name, cause);
     }
   }
 

@@ -277,4 +277,66 @@ class SharedStoreTest {
     System.out.printf("memcached killed mid-run: %d requests while it was down, 0 errors; store up again on both"
         + " instances; log: %s%n", requests, down);
   }
+
+  /**
+   * A hung memcached (SIGSTOP): connected, answering nothing. Requests wait the store timeout at most, then go on
+   * with the local table; once operations have failed a few times in a row it counts as down (log, gauge) and
+   * nobody waits for it; resumed, the next operations succeed and it is up again.
+   */
+  @Test
+  void aHungMemcachedCostsATimeoutAtMostThenNothing() throws Exception {
+    start("{mode: learn, cookie: PHPSESSID, STORE}");
+    List<CookieClient> users = new ArrayList<>();
+    List<String> homes = new ArrayList<>();
+    for (int u = 0; u < 6; u++) {
+      CookieClient user = new CookieClient(tethers);
+      homes.add(user.get("/").body());
+      users.add(user);
+    }
+    signal("STOP");
+    try {
+      long slowest = 0;
+      long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+      int round = 0;
+      while (!(metric(tethers.get(0), "tether_sticky_store_up{upstream=\"app\"}") == 0
+          && metric(tethers.get(1), "tether_sticky_store_up{upstream=\"app\"}") == 0)) {
+        assertThat(System.nanoTime()).as("both instances see the store down").isLessThan(deadline);
+        Thread.sleep(400); // past recheck: every request asks the store again
+        for (int u = 0; u < users.size(); u++) {
+          long t0 = System.nanoTime();
+          HttpResponse<String> r = users.get(u).get("/");
+          slowest = Math.max(slowest, (System.nanoTime() - t0) / 1_000_000);
+          assertThat(r.statusCode()).isEqualTo(200);
+          assertThat(r.body()).as("user %d, round %d, memcached hung", u, round).isEqualTo(homes.get(u));
+        }
+        round++;
+      }
+      assertThat(slowest).as("a request waits the store timeout (300ms here) at most, plus its own time")
+          .isLessThan(2000);
+      assertThat(messages(Level.WARN)).hasSize(2).allMatch(m -> m.contains(" down: learning locally"));
+      for (CookieClient user : users) {
+        long t0 = System.nanoTime();
+        assertThat(user.get("/").statusCode()).isEqualTo(200);
+        assertThat((System.nanoTime() - t0) / 1_000_000).as("down: nobody waits for it").isLessThan(250);
+      }
+    } finally {
+      signal("CONT");
+    }
+    for (CookieClient user : users) { // writes (refreshes, new ids) go on: their success says it is back
+      user.get("/");
+    }
+    CookieClient fresh = new CookieClient(tethers);
+    await("store up again").atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(200)).until(() -> {
+      fresh.get("/");
+      new CookieClient(tethers).get("/");
+      return metric(tethers.get(0), "tether_sticky_store_up{upstream=\"app\"}") == 1
+          && metric(tethers.get(1), "tether_sticky_store_up{upstream=\"app\"}") == 1;
+    });
+    assertThat(messages(Level.INFO)).filteredOn(m -> m.contains(" up again:")).hasSize(2);
+  }
+
+  private void signal(String name) throws Exception {
+    Process kill = new ProcessBuilder("kill", "-" + name, String.valueOf(memcached.pid())).inheritIO().start();
+    assertThat(kill.waitFor()).isZero();
+  }
 }
