@@ -55,11 +55,11 @@ class SharedStoreTest {
     logged.start();
     storeLog.addAppender(logged);
     for (String name : List.of("web1", "web2", "web3")) {
-      backends.start(name, req -> { // PHP-like: a session id for a request without one
+      backends.start(name, req -> { // PHP-like: a session id for a request without one; a body's length echoed
         if (req.getCookie("PHPSESSID") == null) {
           req.response().addCookie(Cookie.cookie("PHPSESSID", UUID.randomUUID().toString()).setPath("/"));
         }
-        req.response().end(name);
+        req.body().onSuccess(b -> req.response().end(b.length() == 0 ? name : name + " " + b.length()));
       });
     }
   }
@@ -157,6 +157,27 @@ class SharedStoreTest {
     assertThat(metric(b, "tether_sticky_store_errors_total{kind=\"error\",op=\"read\",upstream=\"app\"}"))
         .isZero();
     assertThat(messages(Level.WARN)).isEmpty();
+  }
+
+  /** A request with a body whose session must be looked up in the store waits paused: no byte of it is lost. */
+  @Test
+  void aRequestWithABodyWaitsForTheStoreWithoutLosingAByte() throws Exception {
+    start("{mode: learn, cookie: PHPSESSID, STORE}");
+    TetherHarness a = tethers.get(0);
+    TetherHarness b = tethers.get(1);
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    for (String method : List.of("PUT", "POST")) { // PUT: held whole for a replay; POST: streamed
+      for (int size : List.of(10, 200_000)) {
+        String id = method + size;
+        String home = via(a, id);
+        awaitStored("tether:learn:app:" + id, home);
+        HttpResponse<String> r = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(b.url("/")))
+            .header("Cookie", "PHPSESSID=" + id).method(method, java.net.http.HttpRequest.BodyPublishers
+                .ofByteArray(new byte[size])).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.body()).as("%s of %d bytes through b, which asked the store", method, size)
+            .isEqualTo(home + " " + size);
+      }
+    }
   }
 
   @Test
