@@ -247,6 +247,9 @@ public final class Tether implements AdminServer.Operations {
   public Future<Void> stop() {
     health.stop();
     resolver.stop();
-    return vertx.close().andThen(ar -> accessLog.close()); // the last requests' lines, written out
+    return vertx.close().andThen(ar -> {
+      proxy.close();
+      accessLog.close(); // the last requests' lines, written out
+    });
   }
 }

@@ -61,12 +61,18 @@ final class ConfigSummary {
           + "= (separator \"" + s.separator() + "\"); moves remembered " + Units.format(s.ttl());
     } else if (config instanceof StickyConfig.Learn s) {
       return "learn " + s.cookie() + " from Set-Cookie (max " + s.maxEntries() + " entries, idle ttl "
-          + Units.format(s.ttl()) + ")";
+          + Units.format(s.ttl()) + ")" + store(s.store());
     } else if (config instanceof StickyConfig.Hash s) {
       return "consistent hash of " + (s.key() == StickyConfig.HashKey.IP ? "client ip"
           : s.key().name().toLowerCase() + " " + s.keyName()) + "; new keys remembered "
-          + Units.format(s.learnWindow()) + " (sliding)";
+          + Units.format(s.learnWindow()) + " (sliding)" + store(s.store());
     }
     return "none";
+  }
+
+  private static String store(StickyConfig.Store store) {
+    return store == null ? "; this instance's own table" : "; shared through memcached " + store.addresses()
+        + " (requests wait " + Units.format(store.timeout()) + " at most, recheck " + Units.format(store.recheck())
+        + ")";
   }
 }

@@ -30,7 +30,7 @@ import org.snakeyaml.engine.v2.schema.CoreSchema;
 public final class ConfigLoader {
 
   private static final Pattern HOST_NAME = Pattern.compile("\\[[0-9a-fA-F:.]+]|[A-Za-z0-9.-]+");
-  private static final Pattern HOST_PORT = Pattern.compile("(\\[[0-9a-fA-F:.]+]|[A-Za-z0-9.-]+):(\\d{1,5})");
+  static final Pattern HOST_PORT = Pattern.compile("(\\[[0-9a-fA-F:.]+]|[A-Za-z0-9.-]+):(\\d{1,5})");
   // Generated once per process, so a reload without configured secrets keeps accepting the cookies it issued.
   private static final String PROCESS_SECRET = randomSecret();
   private static final Duration DEFAULT_HEALTH_TIMEOUT = Duration.ofSeconds(1);

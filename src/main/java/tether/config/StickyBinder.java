@@ -117,8 +117,44 @@ final class StickyBinder {
   }
 
   private static StickyConfig learn(YamlMap s) {
-    return new StickyConfig.Learn(s.string("cookie", "PHPSESSID"),
-        s.integer("max_entries", DEFAULT_MAX_ENTRIES, 1, 100_000_000), s.duration("ttl", DEFAULT_TTL));
+    String cookie = s.string("cookie", "PHPSESSID");
+    long maxEntries = s.integer("max_entries", DEFAULT_MAX_ENTRIES, 1, 100_000_000);
+    Duration ttl = s.duration("ttl", DEFAULT_TTL);
+    StickyConfig.Store store = store(s);
+    return new StickyConfig.Learn(cookie, maxEntries, ttl, store);
+  }
+
+  /**
+   * {@code store: {memcached: ["host:port", ...], timeout: 30ms, recheck: 5s}}; null without the key, or when every
+   * address is empty ({@code ["${TETHER_MEMCACHED:-}"]}: the table stays local).
+   */
+  private static StickyConfig.Store store(YamlMap sticky) {
+    return sticky.map("store").map(st -> {
+      List<String> addresses = new ArrayList<>();
+      List<String> given = st.stringList("memcached");
+      for (int i = 0; i < given.size(); i++) {
+        String a = given.get(i).trim();
+        if (a.isEmpty()) {
+          continue;
+        }
+        var m = ConfigLoader.HOST_PORT.matcher(a);
+        if (m.matches() && Integer.parseInt(m.group(2)) >= 1 && Integer.parseInt(m.group(2)) <= 65535) {
+          addresses.add(a);
+        } else {
+          st.error("memcached", i, "expected host:port, got \"" + a + "\"");
+        }
+      }
+      Duration timeout = st.duration("timeout", Duration.ofMillis(30));
+      if (timeout.isZero() || timeout.compareTo(Duration.ofSeconds(1)) > 0) {
+        st.error("timeout", Units.format(timeout) + " (expected: 1ms..1s; requests wait this long for the store)");
+      }
+      Duration recheck = st.duration("recheck", Duration.ofSeconds(5));
+      boolean allBlank = st.has("memcached") && given.stream().allMatch(String::isBlank);
+      StickyConfig.Store store = allBlank ? null
+          : st.build(() -> new StickyConfig.Store(addresses, timeout, recheck), null);
+      st.done();
+      return store;
+    }).orElse(null);
   }
 
   /** {@code cookie: NAME} is short for {@code key: "cookie:NAME"}; giving both is ambiguous. */
@@ -139,6 +175,7 @@ final class StickyBinder {
     String n = name;
     long maxEntries = s.integer("max_entries", DEFAULT_MAX_ENTRIES, 1, 100_000_000);
     Duration learnWindow = s.duration("learn_window", Duration.ofSeconds(30));
-    return s.build(() -> new StickyConfig.Hash(k, n, maxEntries, learnWindow), StickyConfig.NONE);
+    StickyConfig.Store store = store(s);
+    return s.build(() -> new StickyConfig.Hash(k, n, maxEntries, learnWindow, store), StickyConfig.NONE);
   }
 }

@@ -24,8 +24,8 @@ public sealed interface StickyConfig
     NONE(Set.of()),
     COOKIE(Set.of("cookie", "secret", "max_idle", "max_life", "domain", "max_age", "secure", "same_site")),
     ROUTE(Set.of("cookie", "separator", "path_param", "query_param", "max_entries", "ttl")),
-    LEARN(Set.of("cookie", "max_entries", "ttl")),
-    HASH(Set.of("key", "cookie", "max_entries", "learn_window"));
+    LEARN(Set.of("cookie", "max_entries", "ttl", "store")),
+    HASH(Set.of("key", "cookie", "max_entries", "learn_window", "store"));
 
     private final Set<String> keys;
 
@@ -140,11 +140,35 @@ public sealed interface StickyConfig
   }
 
   /**
+   * {@code sticky.store}: where several Tether instances share what they learned (HAProxy's stick-table peers,
+   * through a store the app already runs). {@code addresses}: host:port of each memcached server (keys are spread
+   * over them, the same way on every instance given the same list). {@code timeout}: how long a request whose
+   * session this instance does not know waits for the store before it is balanced. {@code recheck}: a session
+   * known locally is read again from the store when its entry is older than this, so a move made by another
+   * instance is followed.
+   */
+  record Store(List<String> addresses, Duration timeout, Duration recheck) {
+
+    public Store {
+      addresses = List.copyOf(addresses);
+      if (addresses.isEmpty()) {
+        throw new InvalidConfig(List.of(new InvalidConfig.Problem("memcached", "no memcached server (expected:"
+            + " store: {memcached: [\"host:port\", ...]})")));
+      }
+    }
+  }
+
+  /**
    * {@code mode: learn}: session id (cookie {@code cookie}) -> server, learned from the backend's Set-Cookie, as
    * HAProxy's {@code stick store-response res.cook(...)}; at most {@code maxEntries}, idle entries expire after
-   * {@code ttl}.
+   * {@code ttl}; shared with other instances through {@code store} (null: kept in this process only).
    */
-  record Learn(String cookie, long maxEntries, Duration ttl) implements StickyConfig {
+  record Learn(String cookie, long maxEntries, Duration ttl, Store store) implements StickyConfig {
+
+    public Learn(String cookie, long maxEntries, Duration ttl) {
+      this(cookie, maxEntries, ttl, null);
+    }
+
     @Override
     public Mode mode() {
       return Mode.LEARN;
@@ -154,9 +178,16 @@ public sealed interface StickyConfig
   /**
    * {@code mode: hash}: consistent hash of {@code key} (cookie or header {@code keyName}, or the client IP; keyName
    * is null for IP), as nginx {@code hash ... consistent}; keys new to the ring's choice are remembered for a sliding
-   * {@code learnWindow}, at most {@code maxEntries}.
+   * {@code learnWindow}, at most {@code maxEntries}; that memory is shared with other instances through
+   * {@code store} (null: kept in this process only, so with several instances {@code learnWindow} 0 is the
+   * consistent choice).
    */
-  record Hash(HashKey key, String keyName, long maxEntries, Duration learnWindow) implements StickyConfig {
+  record Hash(HashKey key, String keyName, long maxEntries, Duration learnWindow, Store store)
+      implements StickyConfig {
+
+    public Hash(HashKey key, String keyName, long maxEntries, Duration learnWindow) {
+      this(key, keyName, maxEntries, learnWindow, null);
+    }
 
     public Hash {
       if (key != HashKey.IP && (keyName == null || keyName.isEmpty())) {

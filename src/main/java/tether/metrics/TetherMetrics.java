@@ -1,6 +1,7 @@
 package tether.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
@@ -28,6 +29,7 @@ import tether.limits.RouteLimits;
 import tether.proxy.ExchangeRecord;
 import tether.proxy.ProxyListener;
 import tether.proxy.ProxySnapshot;
+import tether.sticky.StoreStatus;
 import tether.upstream.Backend;
 import tether.upstream.BackendState;
 import tether.upstream.ServerEvents;
@@ -67,6 +69,8 @@ public final class TetherMetrics implements ProxyListener, ServerEvents {
   // Prometheus's own names and semantics: the start counts as a successful load
   private final AtomicInteger lastReloadSuccessful = new AtomicInteger(1);
   private final AtomicLong lastReloadSuccessMillis = new AtomicLong(System.currentTimeMillis());
+  /** The snapshot supplier each upstream's store meters read: held here, as meters hold it weakly. */
+  private final Map<String, Supplier<ProxySnapshot>> storeMeters = new ConcurrentHashMap<>();
 
   public TetherMetrics() {
     new JvmMemoryMetrics().bindTo(registry);
@@ -118,6 +122,10 @@ public final class TetherMetrics implements ProxyListener, ServerEvents {
       for (Backend b : u.backends()) {
         servers.computeIfAbsent(b.state(), s -> new ServerMeters(b));
       }
+      var sticky = snapshot.sticky().get(u.name());
+      if (sticky != null && sticky.store() != null) {
+        storeMeters.computeIfAbsent(u.name(), name -> registerStore(name, current));
+      }
     }
     for (var route : snapshot.config().routes()) { // so a route's zeros show before its first refusal
       if (route.rateLimit() != null) {
@@ -139,6 +147,32 @@ public final class TetherMetrics implements ProxyListener, ServerEvents {
   public void limited(String route, String limit) {
     Counter c = limited.get(route + " " + limit);
     (c != null ? c : limitedCounter(route, limit)).increment();
+  }
+
+  /** The sticky store's meters, read through the live snapshot (a reload may replace the store's client). */
+  private Supplier<ProxySnapshot> registerStore(String upstream, Supplier<ProxySnapshot> current) {
+    Gauge.builder("tether.sticky.store.up", current, s -> {
+      StoreStatus st = store(s, upstream);
+      return st == null ? Double.NaN : st.up() ? 1 : 0;
+    }).description("1 when the sticky store shared by Tether instances is reachable, 0 while the table is local"
+        + " only").tag("upstream", upstream).register(registry);
+    for (StoreStatus.Op op : StoreStatus.Op.values()) {
+      for (String kind : new String[] {StoreStatus.ERROR, StoreStatus.TIMEOUT, StoreStatus.DROPPED}) {
+        FunctionCounter.builder("tether.sticky.store.errors", current, s -> {
+          StoreStatus st = store(s, upstream);
+          return st == null ? 0 : st.errors(op, kind);
+        }).description("Sticky store operations that failed, timed out or were dropped (the request went on with"
+            + " the local table)").tags("upstream", upstream, "op", op.name().toLowerCase(), "kind", kind)
+            .register(registry);
+      }
+    }
+    return current;
+  }
+
+  private static StoreStatus store(Supplier<ProxySnapshot> current, String upstream) {
+    ProxySnapshot s = current.get();
+    var sticky = s == null ? null : s.sticky().get(upstream);
+    return sticky == null ? null : sticky.store();
   }
 
   public void reloaded(boolean ok) {

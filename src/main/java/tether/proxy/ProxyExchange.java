@@ -14,6 +14,7 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.streams.Pipe;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import tether.limits.Admission;
@@ -113,7 +114,26 @@ final class ProxyExchange {
     }
     req.response().closeHandler(v -> clientGone());
     sticky = snapshot.sticky().get(upstream.name());
-    pin = sticky.resolve(StickyRequest.of(req), upstream);
+    Future<Pin> resolved = sticky.resolveAsync(StickyRequest.of(req), upstream);
+    if (resolved.isComplete()) {
+      route(snapshot, length, resolved.succeeded() ? resolved.result() : Pin.NONE, false);
+      return;
+    }
+    // the session is not known here: its sticky mode asks the shared store, for a few milliseconds at most
+    if (hasBody) {
+      req.pause(); // nothing of the body is read (or lost) meanwhile
+    }
+    resolved.onComplete(ar -> {
+      if (!finished) {
+        route(snapshot, length, ar.succeeded() ? ar.result() : Pin.NONE, hasBody);
+      }
+    });
+  }
+
+  /** Sticky first, then balancing. {@code paused}: the request was paused while the pin was looked up. */
+  private void route(ProxySnapshot snapshot, long length, Pin resolved, boolean paused) {
+    var limits = snapshot.config().limits();
+    pin = resolved;
     tried = new Attempts(upstream.config().maxAttempts());
     upgrade = Handshake.isWebSocket(req.method(), req.version(), req.headers(), hasBody);
     if (hasBody && !chunked && length <= upstream.config().retryBuffer() && Failover.isIdempotent(req.method())) {
@@ -127,6 +147,9 @@ final class ProxyExchange {
           clientGone();
         }
       });
+      if (paused) {
+        req.resume();
+      }
       return;
     }
     if (hasBody) {
@@ -440,7 +463,7 @@ final class ProxyExchange {
       resp.setStatusMessage(message); // (not on 304: Vert.x would then add a Content-Length, RFC 9110 §8.6)
     }
     Headers.copyEndToEnd(in.headers(), resp.headers());
-    sticky.onResponse(pin, backend, in.headers(), resp.headers(), https);
+    Future<Void> shared = sticky.onResponseShared(pin, backend, in.headers(), resp.headers(), https);
     if (stickyOutcome == StickyOutcome.HIT) {
       ctx.listener().stickyHit(backend, pin.userKey());
     } else if (stickyOutcome == StickyOutcome.NEW) {
@@ -460,16 +483,25 @@ final class ProxyExchange {
     }
     a.phase = Failover.Phase.RESPONSE_STARTED;
     // endOnFailure(false): a truncated upstream body must end in a closed connection, never a clean end
-    in.pipe().endOnFailure(false).to(resp).onComplete(done -> {
-      if (done.succeeded()) {
-        finish(status, false, false);
-      } else {
-        in.request().reset();
-        req.connection().close();
-        backend.reportFailure(Failover.Kind.BROKEN_BODY.label());
-        ctx.listener().backendFailed(backend, Failover.Kind.BROKEN_BODY.label());
-        finish(status, true, true);
+    Pipe<Buffer> pipe = in.pipe().endOnFailure(false);
+    // (at once, but for a session this response created: then once other instances can find it, or the store's
+    // timeout)
+    shared.onComplete(v -> {
+      if (finished) {
+        pipe.close();
+        return;
       }
+      pipe.to(resp).onComplete(done -> {
+        if (done.succeeded()) {
+          finish(status, false, false);
+        } else {
+          in.request().reset();
+          req.connection().close();
+          backend.reportFailure(Failover.Kind.BROKEN_BODY.label());
+          ctx.listener().backendFailed(backend, Failover.Kind.BROKEN_BODY.label());
+          finish(status, true, true);
+        }
+      });
     });
   }
 

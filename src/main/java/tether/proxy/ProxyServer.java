@@ -91,6 +91,7 @@ public final class ProxyServer {
   /** Makes {@code staged} live in one swap; the listeners it replaces finish their requests and close. */
   public Future<Void> publish(Staged staged) {
     snapshot.set(staged.snapshot);
+    sticky.retain(staged.snapshot.sticky().values()); // a sticky mode a reload replaced lets its store go
     if (staged.listeners == null) {
       return Future.succeededFuture();
     }
@@ -101,6 +102,10 @@ public final class ProxyServer {
 
   /** Drops what {@link #stage} bound. */
   public Future<Void> abandon(Staged staged) {
+    ProxySnapshot live = snapshot.get();
+    if (live != null) {
+      sticky.retain(live.sticky().values());
+    }
     return staged.listeners == null ? Future.succeededFuture() : vertx.undeploy(staged.listeners.id);
   }
 
@@ -141,6 +146,11 @@ public final class ProxyServer {
   public List<Integer> ports() {
     Deployment d = deployment;
     return d == null || d.instances.isEmpty() ? List.of() : d.instances.get(0).actualPorts();
+  }
+
+  /** Releases what the sticky modes hold (store connections); call once Vert.x is closed. */
+  public void close() {
+    sticky.close();
   }
 
   /** Stops accepting and lets in-flight requests finish, up to {@code grace}. */

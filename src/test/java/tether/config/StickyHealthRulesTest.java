@@ -198,6 +198,16 @@ class StickyHealthRulesTest {
             """,
             "t.yaml:5: upstreams.app.sticky.cookie: give the hashed cookie once, as key: \"cookie:NAME\" (key is"
                 + " also set)"),
+        row("store address without port", "sticky: {mode: learn, store: {memcached: [\"mc1:11211\", mc2]}}\n",
+            "t.yaml:3: upstreams.app.sticky.store.memcached[1]: expected host:port, got \"mc2\""),
+        row("store without memcached", "sticky: {mode: learn, store: {timeout: 20ms}}\n",
+            "t.yaml:3: upstreams.app.sticky.store.memcached: no memcached server (expected: store: {memcached:"
+                + " [\"host:port\", ...]})"),
+        row("store timeout too long", "sticky: {mode: hash, store: {memcached: [\"mc:11211\"], timeout: 2s}}\n",
+            "t.yaml:3: upstreams.app.sticky.store.timeout: 2s (expected: 1ms..1s; requests wait this long for the"
+                + " store)"),
+        row("store in mode cookie", "sticky: {secret: s, store: {memcached: [\"mc:11211\"]}}\n",
+            "t.yaml:3: upstreams.app.sticky.store: not a key of mode cookie (it belongs to learn and hash)"),
         row("hash key without a name", "sticky: {mode: hash, key: \"header:\"}\n",
             "t.yaml:3: upstreams.app.sticky.key: a header name is needed (expected: cookie:NAME, header:NAME or"
                 + " ip)"),
@@ -240,6 +250,14 @@ class StickyHealthRulesTest {
         "SID", 100_000, Duration.ofSeconds(30)));
     assertThat(sticky("{mode: hash, key: ip}")).isEqualTo(new StickyConfig.Hash(StickyConfig.HashKey.IP, null,
         100_000, Duration.ofSeconds(30)));
+    StickyConfig.Store store = new StickyConfig.Store(List.of("mc1:11211", "10.0.0.7:11211"), Duration.ofMillis(20),
+        Duration.ofSeconds(10));
+    assertThat(sticky("{mode: learn, store: {memcached: [mc1:11211, \"10.0.0.7:11211\"], timeout: 20ms,"
+        + " recheck: 10s}}")).isEqualTo(new StickyConfig.Learn("PHPSESSID", 100_000, Duration.ofMinutes(30), store));
+    assertThat(((StickyConfig.Hash) sticky("{mode: hash, store: {memcached: mc1:11211}}")).store())
+        .isEqualTo(new StickyConfig.Store(List.of("mc1:11211"), Duration.ofMillis(30), Duration.ofSeconds(5)));
+    assertThat(((StickyConfig.Learn) sticky("{mode: learn, store: {memcached: [\"${MC:-}\"]}}")).store())
+        .as("no address left: the table stays local").isNull();
   }
 
   @Test
@@ -249,8 +267,9 @@ class StickyHealthRulesTest {
         "max_life", "domain", "max_age", "secure", "same_site");
     assertThat(StickyConfig.Mode.ROUTE.keys()).isEqualTo(Set.of("cookie", "separator", "path_param",
         "query_param", "max_entries", "ttl"));
-    assertThat(StickyConfig.Mode.LEARN.keys()).isEqualTo(Set.of("cookie", "max_entries", "ttl"));
-    assertThat(StickyConfig.Mode.HASH.keys()).isEqualTo(Set.of("key", "cookie", "max_entries", "learn_window"));
+    assertThat(StickyConfig.Mode.LEARN.keys()).isEqualTo(Set.of("cookie", "max_entries", "ttl", "store"));
+    assertThat(StickyConfig.Mode.HASH.keys()).isEqualTo(Set.of("key", "cookie", "max_entries", "learn_window",
+        "store"));
   }
 
   @Test

@@ -44,7 +44,9 @@ class ComposeFileTest {
   private static final Set<String> SERVICE_KEYS = Set.of("build", "image", "command", "entrypoint", "environment",
       "env_file", "volumes", "ports", "expose", "depends_on", "restart", "healthcheck", "hostname", "networks",
       "stop_grace_period", "stop_signal", "deploy", "labels", "logging", "init", "user", "working_dir", "ulimits",
-      "pull_policy");
+      "pull_policy", "profiles");
+  /** The second Tether instance of the ha profile (README, "Several instances"). */
+  private static final String SECOND = "tether-2";
 
   private static Map<String, Object> compose;
   private static Map<String, Map<String, Object>> services;
@@ -63,10 +65,12 @@ class ComposeFileTest {
   }
 
   @Test
-  void composeFileUsesOnlyComposeKeysAndHasTheFiveServices() {
+  void composeFileUsesOnlyComposeKeysAndHasTheSixServices() {
     assertThat(compose.keySet()).allSatisfy(k -> assertThat(TOP_LEVEL.contains(k) || k.startsWith("x-"))
         .as("top-level key %s", k).isTrue());
-    assertThat(services.keySet()).containsExactlyInAnyOrder("tether", "web1", "web2", "web3", "memcached");
+    assertThat(services.keySet()).containsExactlyInAnyOrder("tether", SECOND, "web1", "web2", "web3", "memcached");
+    services.forEach((name, s) -> assertThat(s.containsKey("profiles")).as("%s: only %s is in a profile", name,
+        SECOND).isEqualTo(name.equals(SECOND)));
     services.forEach((name, s) -> {
       assertThat(SERVICE_KEYS).as("keys of service %s", name).containsAll(s.keySet());
       assertThat(s.containsKey("image") || s.containsKey("build")).as("%s has an image or a build", name).isTrue();
@@ -158,14 +162,7 @@ class ComposeFileTest {
 
   @Test
   void tethersPublishedPortsAreItsListenAndAdminPorts() {
-    Map<Integer, String> published = new LinkedHashMap<>(); // container port -> host address ("" = all)
-    Pattern port = Pattern.compile("(?:(\\d+\\.\\d+\\.\\d+\\.\\d+):)?(\\d+):(\\d+)(?:/tcp)?");
-    for (String p : strings(services.get("tether").get("ports"))) {
-      Matcher m = port.matcher(p);
-      assertThat(m.matches()).as("ports entry %s is [ip:]host:container", p).isTrue();
-      assertThat(m.group(2)).as("%s: same port on the host", p).isEqualTo(m.group(3));
-      published.put(Integer.parseInt(m.group(3)), m.group(1) == null ? "" : m.group(1));
-    }
+    Map<Integer, String> published = published("tether", true);
     assertThat(published.keySet()).containsExactlyInAnyOrderElementsOf(tetherPorts());
     for (ListenConfig l : tether.listen()) {
       assertThat(l.address()).as("listen in a container: all interfaces").isEqualTo("0.0.0.0");
@@ -173,10 +170,50 @@ class ComposeFileTest {
     assertThat(published.get(tether.admin().port())).as("the admin API is published on the host's loopback only")
         .isEqualTo("127.0.0.1");
     services.forEach((name, s) -> {
-      if (!name.equals("tether")) {
+      if (!name.equals("tether") && !name.equals(SECOND)) {
         assertThat(s).as("only Tether is published: %s", name).doesNotContainKey("ports");
       }
     });
+  }
+
+  /**
+   * The ha profile: a second instance that is the first in all but its host ports (the same image, configuration,
+   * sticky secret and admin token: what makes two instances one front door), its admin API on loopback too.
+   */
+  @Test
+  void theHaProfileAddsASecondTetherThatDiffersFromTheFirstOnlyInItsHostPorts() {
+    Map<String, Object> first = new LinkedHashMap<>(services.get("tether"));
+    Map<String, Object> second = new LinkedHashMap<>(services.get(SECOND));
+    assertThat(strings(second.remove("profiles"))).containsExactly("ha");
+    Map<Integer, String> secondPorts = published(SECOND, false);
+    assertThat(secondPorts.keySet()).as("the same container ports").containsExactlyInAnyOrderElementsOf(tetherPorts());
+    assertThat(secondPorts.get(tether.admin().port())).as("admin on the host's loopback").isEqualTo("127.0.0.1");
+    List<String> hostPorts = new ArrayList<>();
+    for (String name : List.of("tether", SECOND)) {
+      strings(services.get(name).get("ports")).forEach(p -> hostPorts.add(p.replaceFirst(":\\d+(/tcp)?$", "")));
+    }
+    assertThat(hostPorts).as("no host port twice").doesNotHaveDuplicates();
+    first.remove("ports");
+    second.remove("ports");
+    assertThat(second).isEqualTo(first);
+    assertThat(environment(second)).containsKey("TETHER_STICKY_SECRET");
+    assertThat(tether.upstreams().get("app").sticky().secretGenerated()).as("a secret both instances share")
+        .isFalse();
+  }
+
+  /** Container port -> host address ("" = all), from a service's [ip:]host:container entries. */
+  private static Map<Integer, String> published(String service, boolean sameHostPort) {
+    Map<Integer, String> published = new LinkedHashMap<>();
+    Pattern port = Pattern.compile("(?:(\\d+\\.\\d+\\.\\d+\\.\\d+):)?(\\d+):(\\d+)(?:/tcp)?");
+    for (String p : strings(services.get(service).get("ports"))) {
+      Matcher m = port.matcher(p);
+      assertThat(m.matches()).as("ports entry %s is [ip:]host:container", p).isTrue();
+      if (sameHostPort) {
+        assertThat(m.group(2)).as("%s: same port on the host", p).isEqualTo(m.group(3));
+      }
+      published.put(Integer.parseInt(m.group(3)), m.group(1) == null ? "" : m.group(1));
+    }
+    return published;
   }
 
   @Test
@@ -254,17 +291,21 @@ class ComposeFileTest {
   }
 
   @Test
-  void dockerComposeAcceptsTheFile() throws Exception {
-    Process p;
-    try {
-      p = new ProcessBuilder("docker-compose", "-f", COMPOSE.toString(), "config", "-q").redirectErrorStream(true)
-          .start();
-    } catch (IOException e) {
-      Assumptions.abort("docker-compose is not installed (Debian: apt-get install docker-compose)");
-      return;
+  void dockerComposeAcceptsTheFileWithAndWithoutTheHaProfile() throws Exception {
+    for (List<String> profile : List.of(List.<String>of(), List.of("--profile", "ha"))) {
+      List<String> cmd = new ArrayList<>(List.of("docker-compose", "-f", COMPOSE.toString()));
+      cmd.addAll(profile);
+      cmd.addAll(List.of("config", "-q"));
+      Process p;
+      try {
+        p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      } catch (IOException e) {
+        Assumptions.abort("docker-compose is not installed (Debian: apt-get install docker-compose)");
+        return;
+      }
+      assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+      assertThat(p.exitValue()).as("%s: %s", cmd, new String(p.getInputStream().readAllBytes())).isZero();
     }
-    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).as(new String(p.getInputStream().readAllBytes())).isZero();
   }
 
   /** A Compose (Go) duration: {@code 30s}, {@code 1m30s}, {@code 1.5s}, {@code 500ms}. */

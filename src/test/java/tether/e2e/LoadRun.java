@@ -48,9 +48,18 @@ final class LoadRun implements AutoCloseable {
 
   /** {@code n} users, each with its first reply (a 200, so each has a session and a server), then the watch. */
   LoadRun(TetherHarness tether, int n) {
+    this(List.of(tether), n);
+  }
+
+  /**
+   * {@code n} users sending each request to the next of several Tether instances in turn (their first to the
+   * first instance); status and watch are the first instance's.
+   */
+  LoadRun(List<TetherHarness> tethers, int n) {
+    TetherHarness tether = tethers.get(0);
     this.status = new TetherStatus(tether);
     for (int i = 0; i < n; i++) {
-      PhpUser u = new PhpUser(tether);
+      PhpUser u = new PhpUser(new tether.testing.CookieClient(tethers));
       Reply first = u.get();
       assertThat(first.status()).as(first.toString()).isEqualTo(200);
       users.add(u);

@@ -23,29 +23,45 @@ final class Memcached implements AutoCloseable {
 
   /** Starts memcached; a port taken between choosing it and binding it is retried with another. */
   static Memcached start(Path binary, Path dir) throws IOException {
-    Path log = dir.resolve("memcached.log");
     String lastLog = "";
     for (int attempt = 1; attempt <= 3; attempt++) {
-      int port = Ports.free();
-      List<String> cmd = new ArrayList<>(List.of(binary.toString(), "-l", "127.0.0.1", "-p", String.valueOf(port),
-          "-U", "0", "-m", "64", "-c", "1024"));
-      if (Ports.isRoot()) {
-        cmd.addAll(List.of("-u", "nobody")); // memcached refuses to run as root without -u
+      Memcached m = startOn(binary, dir, Ports.free());
+      if (m.process.isAlive()) {
+        return m;
       }
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-      try {
-        Awaitility.await("memcached answering on 127.0.0.1:" + port).atMost(Duration.ofSeconds(10))
-            .pollInterval(Duration.ofMillis(20)).until(() -> !p.isAlive() || Ports.answers(port));
-      } catch (ConditionTimeoutException e) {
-        p.destroyForcibly();
-        throw new IllegalStateException("memcached did not answer on port " + port + ": " + Files.readString(log));
-      }
-      if (p.isAlive()) {
-        return new Memcached(p, port);
-      }
-      lastLog = Files.readString(log);
+      lastLog = Files.readString(dir.resolve("memcached.log"));
     }
     throw new IllegalStateException("memcached did not start: " + lastLog);
+  }
+
+  /** Starts memcached on {@code port} (one that a stopped memcached had: it comes back where it was). */
+  static Memcached startOn(Path binary, Path dir, int port) throws IOException {
+    Path log = dir.resolve("memcached.log");
+    List<String> cmd = new ArrayList<>(List.of(binary.toString(), "-l", "127.0.0.1", "-p", String.valueOf(port),
+        "-U", "0", "-m", "64", "-c", "1024"));
+    if (Ports.isRoot()) {
+      cmd.addAll(List.of("-u", "nobody")); // memcached refuses to run as root without -u
+    }
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    try {
+      Awaitility.await("memcached answering on 127.0.0.1:" + port).atMost(Duration.ofSeconds(10))
+          .pollInterval(Duration.ofMillis(20)).until(() -> !p.isAlive() || Ports.answers(port));
+    } catch (ConditionTimeoutException e) {
+      p.destroyForcibly();
+      throw new IllegalStateException("memcached did not answer on port " + port + ": " + Files.readString(log));
+    }
+    return new Memcached(p, port);
+  }
+
+  /** The value of {@code key} (text protocol), or null when memcached has none. */
+  String get(String key) throws IOException {
+    try (java.net.Socket s = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), port)) {
+      s.getOutputStream().write(("get " + key + "\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      var in = new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream(),
+          java.nio.charset.StandardCharsets.UTF_8));
+      String head = in.readLine();
+      return head == null || head.equals("END") ? null : in.readLine();
+    }
   }
 
   int port() {

@@ -44,7 +44,7 @@ public final class PhpStack implements BeforeAllCallback, AfterAllCallback, Befo
   public static final String PACKAGES = "apache2 libapache2-mod-php php-memcached memcached";
 
   private static final List<Path> APACHE2 = List.of(Path.of("/usr/sbin/apache2"), Path.of("/usr/sbin/httpd"));
-  private static final List<Path> MEMCACHED = List.of(Path.of("/usr/bin/memcached"), Path.of("/usr/sbin/memcached"),
+  static final List<Path> MEMCACHED = List.of(Path.of("/usr/bin/memcached"), Path.of("/usr/sbin/memcached"),
       Path.of("/usr/local/bin/memcached"));
   private static final Path MODULES = Path.of("/usr/lib/apache2/modules");
   private static final Path MODS_AVAILABLE = Path.of("/etc/apache2/mods-available");

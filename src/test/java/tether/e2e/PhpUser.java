@@ -45,7 +45,11 @@ final class PhpUser {
   final List<Reply> replies = new ArrayList<>();
 
   PhpUser(TetherHarness tether) {
-    this.client = new CookieClient(tether);
+    this(new CookieClient(tether));
+  }
+
+  PhpUser(CookieClient client) {
+    this.client = client;
   }
 
   /** GET / (index.php counts the session's requests); a failure to get any answer is a reply with status -1. */

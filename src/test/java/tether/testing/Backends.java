@@ -23,6 +23,7 @@ public final class Backends implements AutoCloseable {
   private final Vertx vertx = Vertx.vertx();
   private final List<Backend> started = new ArrayList<>();
   private final Map<String, Backend> byName = new ConcurrentHashMap<>();
+  private final Map<String, Handler<HttpServerRequest>> handlers = new ConcurrentHashMap<>();
 
   /** A backend that answers "name" with header X-Served-By. */
   public Backend start(String name) {
@@ -30,14 +31,24 @@ public final class Backends implements AutoCloseable {
   }
 
   public Backend start(String name, Handler<HttpServerRequest> handler) {
-    AtomicInteger served = new AtomicInteger();
+    return listen(name, 0, handler, new AtomicInteger());
+  }
+
+  /** A stopped backend back on its port, with its handler and its count. */
+  public Backend restart(String name) {
+    Backend old = byName.get(name);
+    return listen(name, old.port(), handlers.get(name), old.served());
+  }
+
+  private Backend listen(String name, int port, Handler<HttpServerRequest> handler, AtomicInteger served) {
     HttpServer server = vertx.createHttpServer().requestHandler(req -> {
       served.incrementAndGet();
       handler.handle(req);
-    }).listen(0, "127.0.0.1").await();
+    }).listen(port, "127.0.0.1").await();
     Backend b = new Backend(name, server.actualPort(), server, served);
     started.add(b);
     byName.put(name, b);
+    handlers.put(name, handler);
     return b;
   }
 
