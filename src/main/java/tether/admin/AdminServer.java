@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.List;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -22,15 +23,16 @@ import tether.metrics.TetherMetrics;
 import tether.proxy.ProxySnapshot;
 import tether.upstream.AdminState;
 import tether.upstream.Backend;
+import tether.upstream.Maintenance;
 import tether.upstream.Upstream;
 
 /**
  * The operator listener: {@code GET /metrics} (Prometheus), {@code GET /status} (JSON), {@code GET /} (the status
- * page), {@code GET /healthz} (Tether's own health), {@code POST /servers/{upstream}/{server}/{drain|disable|enable}}
- * and {@code POST /reload}. With a token configured, everything but the page itself and {@code /healthz} needs
- * {@code Authorization: Bearer <token>}. Cross-site and DNS-rebinding requests get 403 before that (see
- * {@link CrossSiteGuard}); every POST and every 403 is logged with who asked (remote address, whether a token was
- * sent), what, and the outcome.
+ * page), {@code GET /healthz} (Tether's own health), {@code POST /servers/{upstream}/{server}/{drain|disable|enable}},
+ * {@code POST /upstreams/{upstream}/maintenance/{on|off}} and {@code POST /reload}. With a token configured,
+ * everything but the page itself and {@code /healthz} needs {@code Authorization: Bearer <token>}. Cross-site and
+ * DNS-rebinding requests get 403 before that (see {@link CrossSiteGuard}); every POST and every 403 is logged with
+ * who asked (remote address, whether a token was sent), what, and the outcome.
  */
 public final class AdminServer {
 
@@ -123,6 +125,8 @@ public final class AdminServer {
       });
     } else if (req.method() == HttpMethod.POST && path.startsWith("/servers/")) {
       serverAction(req, path.substring("/servers/".length()).split("/"));
+    } else if (req.method() == HttpMethod.POST && path.startsWith("/upstreams/")) {
+      maintenance(req, path.substring("/upstreams/".length()).split("/"));
     } else {
       json(req, 404, new JsonObject().put("error", "no such admin endpoint: " + req.method() + " " + path));
     }
@@ -172,10 +176,51 @@ public final class AdminServer {
         .put("admin", state.name().toLowerCase()));
   }
 
+  /**
+   * {@code POST /upstreams/{upstream}/maintenance/on[?retry_after=10m]} and {@code .../off}: while on, the upstream's
+   * requests get 503 with its error page and {@code Retry-After} (default 5m), and its servers none; off, pinned users
+   * go back to their servers. Kept across reloads, as servers' admin states are.
+   */
+  private void maintenance(HttpServerRequest req, String[] parts) {
+    Upstream upstream = parts.length == 3 && parts[1].equals("maintenance")
+        ? ops.snapshot().get().upstreams().get(parts[0]) : null;
+    if (upstream == null) {
+      json(req, 404, new JsonObject().put("error", parts.length == 3 && parts[1].equals("maintenance")
+          ? "no upstream " + parts[0] : "no such admin endpoint: POST " + req.path()));
+      return;
+    }
+    Duration retryAfter = Maintenance.DEFAULT_RETRY_AFTER;
+    String given = req.getParam("retry_after");
+    if (given != null) {
+      try {
+        retryAfter = Units.duration(given);
+      } catch (IllegalArgumentException e) {
+        json(req, 400, new JsonObject().put("error", "retry_after: " + e.getMessage()));
+        return;
+      }
+      if (retryAfter.toSeconds() < 1) {
+        json(req, 400, new JsonObject().put("error", "retry_after: expected at least 1s, got " + given));
+        return;
+      }
+    }
+    switch (parts[2]) {
+      case "on" -> upstream.maintenance().switchOn(retryAfter);
+      case "off" -> upstream.maintenance().switchOff();
+      default -> {
+        json(req, 400, new JsonObject().put("error", "expected on or off, got " + parts[2]));
+        return;
+      }
+    }
+    var on = upstream.maintenance().on();
+    json(req, 200, new JsonObject().put("upstream", parts[0]).put("maintenance", on != null)
+        .put("retry_after_s", on == null ? null : on.retryAfterSeconds()));
+  }
+
   /** One line per admin action or refusal: {@code admin disable app/web3 from 127.0.0.1:5432 (token: none): ...}. */
   private void audit(HttpServerRequest req, int status, String detail) {
     String[] p = req.path().split("/");
     String what = p.length == 5 && p[1].equals("servers") ? p[4] + " " + p[2] + "/" + p[3]
+        : p.length == 5 && p[1].equals("upstreams") ? p[3] + " " + p[4] + " " + p[2]
         : req.path().equals("/reload") ? "reload" : req.method() + " " + req.path();
     String query = req.query() == null ? "" : "?" + req.query();
     if (status < 400) {

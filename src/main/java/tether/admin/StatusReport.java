@@ -45,6 +45,7 @@ final class StatusReport {
           .put("sticky", u.config().sticky().mode().name().toLowerCase())
           .put("learned_entries", sticky == null ? 0 : sticky.learnedEntries())
           .put("health_checks", u.config().health() != null)
+          .put("maintenance", u.maintenance().on() != null)
           .put("sticky_hits", counts.stickyHits())
           .put("sticky_new", counts.stickyNew())
           .put("repins", sorted(counts.repins()))

@@ -1,10 +1,12 @@
 package tether.cli;
 
+import tether.config.RouteConfig;
 import tether.config.ServerConfig;
 import tether.config.StickyConfig;
 import tether.config.Units;
 import tether.config.TetherConfig;
 import tether.config.UpstreamConfig;
+import tether.edge.RouteRules;
 
 /** What a configuration will do, in words: listeners, upstreams and their failover semantics. */
 final class ConfigSummary {
@@ -40,8 +42,45 @@ final class ConfigSummary {
       }
       out.append("            never once the response started (client connection closed); at most ")
           .append(u.maxAttempts()).append(" servers per request\n");
+      if (!u.errorPages().isEmpty()) {
+        out.append("  error pages (to browsers; others get plain text): ");
+        u.errorPages().files().forEach((status, file) -> out.append(status).append(' ').append(file).append("; "));
+        out.setLength(out.length() - 2);
+        out.append('\n');
+      }
     }
+    for (RouteConfig r : config.routes()) {
+      if (r.rules() != null) {
+        out.append(edge(r));
+      }
+    }
+    out.append("server header: ").append(config.serverHeader().name().toLowerCase()).append('\n');
     return out.toString();
+  }
+
+  /** A route with edge rules, in words: {@code route *:/api/ -> app: rewrite /api -> /v2; request set ...}. */
+  private static String edge(RouteConfig r) {
+    RouteRules rules = r.rules();
+    StringBuilder out = new StringBuilder("route ").append(r.host()).append(':').append(r.path());
+    if (rules.redirect() != null) {
+      out.append(" -> redirect ").append(rules.redirect().status()).append(' ').append(rules.redirect().to())
+          .append(rules.redirect().keepsUri() ? " + the request's path and query" : "");
+    } else {
+      out.append(" -> ").append(r.upstream());
+    }
+    if (rules.rewrite() != null) {
+      String strip = rules.rewrite().stripPrefix();
+      String add = rules.rewrite().addPrefix();
+      out.append("; rewrite: strip ").append(strip == null ? "-" : strip).append(", add ")
+          .append(add == null ? "-" : add);
+    }
+    if (rules.request() != null) {
+      out.append("; request: ").append(rules.request());
+    }
+    if (rules.response() != null) {
+      out.append("; response: ").append(rules.response());
+    }
+    return out.append('\n').toString();
   }
 
   private static String sticky(StickyConfig config) {

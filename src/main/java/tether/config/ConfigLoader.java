@@ -25,6 +25,9 @@ import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
 import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
 import org.snakeyaml.engine.v2.nodes.Node;
 import org.snakeyaml.engine.v2.schema.CoreSchema;
+import tether.edge.ErrorPages;
+import tether.edge.RouteRules;
+import tether.edge.ServerHeader;
 
 /** YAML file to {@link TetherConfig}: validated once, every error reported at once with file, line and key path. */
 public final class ConfigLoader {
@@ -105,6 +108,8 @@ public final class ConfigLoader {
             emptyToNull(env.apply("TETHER_ADMIN_TOKEN"))));
     checkPorts(root, listen, admin);
 
+    EdgeBinder edge = new EdgeBinder(fileName);
+    ErrorPages errorPages = root.map("error_pages").map(edge::errorPages).orElse(ErrorPages.NONE);
     Map<String, UpstreamConfig> upstreams = new LinkedHashMap<>();
     Optional<YamlMap> ups = root.map("upstreams");
     if (ups.isEmpty()) {
@@ -112,15 +117,20 @@ public final class ConfigLoader {
     }
     ups.ifPresent(u -> {
       for (String name : u.keys()) {
-        u.map(name).ifPresent(m -> upstreams.put(name, upstream(name, m)));
+        u.map(name).ifPresent(m -> upstreams.put(name, upstream(name, m, edge, errorPages)));
       }
     });
 
     List<RouteConfig> routes = new ArrayList<>();
     for (YamlMap r : root.mapList("routes")) {
-      RouteConfig route = new RouteConfig(r.string("host", "*"), r.string("path", "/"), r.requiredString("upstream"),
+      RouteRules rules = edge.routeRules(r);
+      String upstream = r.has("redirect") ? r.string("upstream", null) : r.requiredString("upstream");
+      if (r.has("redirect") && upstream != null) {
+        r.error("upstream", "a redirect route forwards nothing (expected: upstream or redirect, not both)");
+      }
+      RouteConfig route = new RouteConfig(r.string("host", "*"), r.string("path", "/"), upstream,
           r.map("rate_limit").map(LimitBinder::rate).orElse(null),
-          r.map("conn_limit").map(LimitBinder::conn).orElse(null));
+          r.map("conn_limit").map(LimitBinder::conn).orElse(null), rules);
       if (route.upstream() != null && !upstreams.containsKey(route.upstream()) && ups.isPresent()) {
         r.error("upstream", "no upstream named \"" + route.upstream() + "\" (have: "
             + String.join(", ", upstreams.keySet()) + ")");
@@ -160,12 +170,13 @@ public final class ConfigLoader {
     }
     Duration shutdownTimeout = root.duration("shutdown_timeout", Duration.ofSeconds(30));
     Duration resolve = root.duration("resolve", Duration.ofSeconds(5));
+    ServerHeader serverHeader = root.enumValue("server_header", ServerHeader.TETHER, ServerHeader.class);
     if (resolve.toMillis() < 100) {
       root.error("resolve", "expected at least 100ms, got " + resolve.toMillis() + "ms");
     }
     root.done();
     return new TetherConfig(fileName, listen, admin, upstreams, routes, timeouts, limits, workers, accessLog,
-        trustedProxies, shutdownTimeout, resolve);
+        trustedProxies, shutdownTimeout, resolve, errorPages, serverHeader);
   }
 
   /**
@@ -257,7 +268,7 @@ public final class ConfigLoader {
     return c;
   }
 
-  private UpstreamConfig upstream(String name, YamlMap u) {
+  private UpstreamConfig upstream(String name, YamlMap u, EdgeBinder edge, ErrorPages globalPages) {
     List<ServerConfig> servers = new ArrayList<>();
     Set<String> names = new HashSet<>();
     Set<String> routes = new HashSet<>();
@@ -295,7 +306,8 @@ public final class ConfigLoader {
         u.duration("slow_start", Duration.ZERO), u.integer("max_attempts", 3, 1, 16),
         u.size("retry_buffer", 64 * 1024), u.integer("pool_size", 256, 1, 100_000),
         u.bool("debug_header", false), u.enumValue("retry_after_send", RetryAfterSend.IDEMPOTENT,
-        RetryAfterSend.class));
+        RetryAfterSend.class), u.map("error_pages").map(edge::errorPages).orElse(ErrorPages.NONE)
+        .withFallback(globalPages));
     u.done();
     return c;
   }

@@ -1,14 +1,17 @@
 package tether.config;
 
+import tether.edge.RouteRules;
+
 /**
- * {@code host} is an exact host name (port ignored) or {@code *}; {@code path} a prefix. {@code rateLimit} and
- * {@code connLimit} are null when the route has none.
+ * {@code host} is an exact host name (port ignored) or {@code *}; {@code path} a prefix. {@code upstream} is null on
+ * a redirect route. {@code rateLimit}, {@code connLimit} and {@code rules} (redirect, rewrite, header rules) are null
+ * when the route has none.
  */
 public record RouteConfig(String host, String path, String upstream, RateLimitConfig rateLimit,
-                          ConnLimitConfig connLimit) {
+                          ConnLimitConfig connLimit, RouteRules rules) {
 
   public RouteConfig(String host, String path, String upstream) {
-    this(host, path, upstream, null, null);
+    this(host, path, upstream, null, null, null);
   }
 
   /**

@@ -5,7 +5,8 @@ import java.util.Map;
 
 /**
  * The whole validated configuration: an immutable snapshot, swapped as one on reload. {@code resolve}: how often
- * servers named by a host name are looked up again (see {@code tether.resolve.ServerResolver}).
+ * servers named by a host name are looked up again (see {@code tether.resolve.ServerResolver}). {@code errorPages}:
+ * the global ones (each upstream's {@link UpstreamConfig#errorPages()} already falls back to them).
  */
 public record TetherConfig(
     String source,
@@ -19,7 +20,9 @@ public record TetherConfig(
     AccessLogConfig accessLog,
     TrustedProxies trustedProxies,
     java.time.Duration shutdownTimeout,
-    java.time.Duration resolve) {
+    java.time.Duration resolve,
+    tether.edge.ErrorPages errorPages,
+    tether.edge.ServerHeader serverHeader) {
 
   public TetherConfig {
     listen = List.copyOf(listen);

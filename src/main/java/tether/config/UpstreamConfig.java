@@ -2,7 +2,10 @@ package tether.config;
 
 import java.util.List;
 
-/** A named group of servers with its balancing, stickiness, health and retry policy. */
+/**
+ * A named group of servers with its balancing, stickiness, health and retry policy. {@code errorPages}: its own,
+ * falling back to the global ones status by status.
+ */
 public record UpstreamConfig(
     String name,
     Balance balance,
@@ -15,7 +18,8 @@ public record UpstreamConfig(
     long retryBuffer,
     int poolSize,
     boolean debugHeader,
-    RetryAfterSend retryAfterSend) {
+    RetryAfterSend retryAfterSend,
+    tether.edge.ErrorPages errorPages) {
 
   public UpstreamConfig {
     servers = List.copyOf(servers);

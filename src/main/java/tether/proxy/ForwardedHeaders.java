@@ -1,8 +1,11 @@
 package tether.proxy;
 
+import io.netty.util.NetUtil;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.HostAndPort;
+import java.util.List;
+import tether.config.TrustedProxies;
 
 /**
  * X-Forwarded-For (appended), X-Forwarded-Proto, X-Forwarded-Host and Via on the request to the backend. From a
@@ -34,5 +37,32 @@ final class ForwardedHeaders {
     }
     String via = headers.get("Via");
     headers.set("Via", via == null ? VIA : via + ", " + VIA);
+  }
+
+  /**
+   * The client's address: the peer's, or behind {@code trusted_proxies} the right-most {@code X-Forwarded-For}
+   * address that is not a trusted proxy (nginx's {@code real_ip_recursive on}). Only IP literals are believed, so a
+   * forged entry is never looked up.
+   */
+  static String clientIp(HttpServerRequest req, TrustedProxies trusted) {
+    String client = req.remoteAddress().hostAddress();
+    if (!trusted.trusts(client)) {
+      return client;
+    }
+    List<String> lines = req.headers().getAll("X-Forwarded-For");
+    for (int l = lines.size() - 1; l >= 0; l--) {
+      String[] hops = lines.get(l).split(",");
+      for (int i = hops.length - 1; i >= 0; i--) {
+        String hop = hops[i].trim();
+        if (!NetUtil.isValidIpV4Address(hop) && !NetUtil.isValidIpV6Address(hop)) {
+          return client;
+        }
+        client = hop;
+        if (!trusted.trusts(hop)) {
+          return client;
+        }
+      }
+    }
+    return client;
   }
 }

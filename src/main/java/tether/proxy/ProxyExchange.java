@@ -16,7 +16,12 @@ import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.streams.Pipe;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
+import tether.edge.ErrorPages;
+import tether.edge.HeaderValue;
+import tether.edge.RouteRules;
+import tether.edge.ServerHeader;
 import tether.limits.Admission;
 import tether.limits.RouteLimits;
 import tether.sticky.Pin;
@@ -24,6 +29,7 @@ import tether.sticky.StickyRequest;
 import tether.sticky.StickySession;
 import tether.upstream.Attempts;
 import tether.upstream.Backend;
+import tether.upstream.Maintenance;
 import tether.upstream.Upstream;
 import tether.upstream.balancing.HashRing;
 
@@ -62,6 +68,11 @@ final class ProxyExchange {
   private String requestId;
   /** What the route's rate and connection limits said; released when the exchange ends. */
   private Admission admission;
+  private ServerHeader serverHeader = ServerHeader.PASS;
+  /** The route's redirect, rewrite and header rules; null on a route without any (the usual case). */
+  private RouteRules rules;
+  /** The origin-form URI sent to the backend: the client's, or the route's rewrite of it. */
+  private String forwardUri;
   /** Failed attempts' addresses and outcomes, for the access log; null in the usual one-attempt case. */
   private StringBuilder[] failedAttempts;
 
@@ -80,6 +91,7 @@ final class ProxyExchange {
   void start() {
     ProxySnapshot snapshot = ctx.snapshot();
     var limits = snapshot.config().limits();
+    serverHeader = snapshot.config().serverHeader();
     chunked = req.headers().contains(HttpHeaders.TRANSFER_ENCODING);
     String contentLength = req.getHeader(HttpHeaders.CONTENT_LENGTH);
     hasBody = chunked || (contentLength != null && !contentLength.equals("0"));
@@ -91,9 +103,24 @@ final class ProxyExchange {
     target = RequestTarget.of(req);
     Router.Route route = snapshot.router().match(target.authority() == null ? null : target.authority().host(),
         target.path());
-    upstream = route == null ? null : route.upstream();
-    if (upstream == null) {
+    if (route == null) {
       fail(404, "no route for this host and path");
+      return;
+    }
+    trusted = snapshot.config().trustedProxies().trusts(req.remoteAddress().hostAddress());
+    requestId = RequestIds.of(req, trusted);
+    https = req.isSSL() || (trusted && "https".equalsIgnoreCase(req.getHeader("X-Forwarded-Proto")));
+    rules = route.rules();
+    forwardUri = target.originForm();
+    if (rules != null && !edgeRules()) {
+      return;
+    }
+    upstream = route.upstream();
+    Maintenance.On maintenance = upstream.maintenance().on();
+    if (maintenance != null) {
+      ErrorResponses.maintenance(req, maintenance.retryAfterSeconds(), hasBody, upstream.config().errorPages(),
+          this::decorateOwn);
+      finish(503, false, false);
       return;
     }
     long length = contentLength == null ? -1 : RequestValidator.contentLength(List.of(contentLength));
@@ -103,9 +130,6 @@ final class ProxyExchange {
     }
     expectContinue = hasBody && req.version() == HttpVersion.HTTP_1_1
         && "100-continue".equalsIgnoreCase(req.getHeader(HttpHeaders.EXPECT));
-    trusted = snapshot.config().trustedProxies().trusts(req.remoteAddress().hostAddress());
-    requestId = RequestIds.of(req, trusted);
-    https = req.isSSL() || (trusted && "https".equalsIgnoreCase(req.getHeader("X-Forwarded-Proto")));
     admission = route.limits().admit(req.headers(), req.remoteAddress().hostAddress(),
         snapshot.config().trustedProxies());
     if (!admission.admitted()) {
@@ -164,6 +188,42 @@ final class ProxyExchange {
     nextAttempt(null);
   }
 
+  /**
+   * A route's redirect answers here; a rewrite sets the URI to forward.
+   *
+   * @return false when the request was answered
+   */
+  private boolean edgeRules() {
+    if (rules.redirect() != null) {
+      ErrorResponses.redirect(req, rules.redirect().status(), rules.redirect().location(target.originForm()),
+          hasBody, this::decorateOwn);
+      finish(rules.redirect().status(), false, false);
+      return false;
+    }
+    if (rules.rewrite() != null) {
+      forwardUri = rules.rewrite().apply(forwardUri);
+    }
+    return true;
+  }
+
+  /** A header rule's variable, for this request. */
+  private String variable(HeaderValue.Variable v) {
+    return switch (v) {
+      case CLIENT_IP -> ForwardedHeaders.clientIp(req, ctx.snapshot().config().trustedProxies());
+      case REQUEST_ID -> requestId;
+      case SCHEME -> https ? "https" : "http";
+      case HOST -> target.authority() == null ? "" : target.authority().host().toLowerCase(Locale.ROOT);
+    };
+  }
+
+  /** On Tether's own answers: the Server policy and the route's response rules. */
+  private void decorateOwn(MultiMap headers) {
+    serverHeader.applyOwn(headers);
+    if (rules != null && rules.response() != null) {
+      rules.response().apply(headers, this::variable);
+    }
+  }
+
   /** The client's body broke: too large, too slow, malformed, or the backend stopped reading it. */
   private void clientBodyFailed(int status, String message) {
     fail(status, message, true);
@@ -193,7 +253,7 @@ final class ProxyExchange {
     Backend backend = choose();
     if (backend == null) {
       if (previousFailure == null) {
-        fail(503, "no server available in upstream " + upstream.name());
+        fail(503, "no server available");
       } else {
         fail(Failover.Kind.of(previousFailure, false, false) == Failover.Kind.RESPONSE_TIMEOUT ? 504 : 502,
             "upstream server unreachable or broken");
@@ -279,7 +339,7 @@ final class ProxyExchange {
         .setHost(backend.config().host())
         .setPort(backend.config().port())
         .setMethod(req.method())
-        .setURI(target.originForm())
+        .setURI(forwardUri)
         .setConnectTimeout(ctx.connectTimeoutMillis());
   }
 
@@ -361,6 +421,9 @@ final class ProxyExchange {
     sticky.stripFromRequest(headers);
     ForwardedHeaders.apply(req, headers, trusted, https);
     headers.set(RequestIds.HEADER, requestId);
+    if (rules != null && rules.request() != null) {
+      rules.request().apply(headers, this::variable);
+    }
     headers.remove(HttpHeaders.EXPECT); // Tether itself answers 100-continue when it reads the body
     if (upgrade) {
       Handshake.forward(headers);
@@ -463,6 +526,10 @@ final class ProxyExchange {
       resp.setStatusMessage(message); // (not on 304: Vert.x would then add a Content-Length, RFC 9110 §8.6)
     }
     Headers.copyEndToEnd(in.headers(), resp.headers());
+    serverHeader.apply(resp.headers());
+    if (rules != null && rules.response() != null) {
+      rules.response().apply(resp.headers(), this::variable); // before the sticky cookie: a rule cannot drop it
+    }
     Future<Void> shared = sticky.onResponseShared(pin, backend, in.headers(), resp.headers(), https);
     if (stickyOutcome == StickyOutcome.HIT) {
       ctx.listener().stickyHit(backend, pin.userKey());
@@ -537,7 +604,12 @@ final class ProxyExchange {
     if (finished) {
       return;
     }
-    ErrorResponses.send(req, status, message, close);
+    if (status >= 500 && upstream != null) {
+      ErrorResponses.send(req, status, "upstream " + upstream.name() + ": " + message + " (request_id " + requestId
+          + ")", close, upstream.config().errorPages(), this::decorateOwn);
+    } else {
+      ErrorResponses.send(req, status, message, close, ErrorPages.NONE, this::decorateOwn);
+    }
     finish(status, true, false);
   }
 

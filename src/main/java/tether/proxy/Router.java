@@ -5,13 +5,17 @@ import java.util.Locale;
 import java.util.Map;
 import tether.config.RouteConfig;
 import tether.limits.RouteLimits;
+import tether.edge.RouteRules;
 import tether.upstream.Upstream;
 
 /** Host and path-prefix routes, first match wins; host {@code *} matches any. */
 final class Router {
 
-  /** A matched route: where it goes, and its rate and connection limits. */
-  record Route(String host, String pathPrefix, Upstream upstream, RouteLimits limits) {}
+  /**
+   * A matched route: where it goes ({@code upstream} null on a redirect), its rate and connection limits, and its
+   * redirect, rewrite and header rules ({@code rules} null without any).
+   */
+  record Route(String host, String pathPrefix, Upstream upstream, RouteLimits limits, RouteRules rules) {}
 
   private final Route[] routes;
 
@@ -21,7 +25,7 @@ final class Router {
     for (int i = 0; i < built.length; i++) {
       RouteConfig r = routes.get(i);
       built[i] = new Route(r.host().equals("*") ? null : r.host().toLowerCase(Locale.ROOT), r.path(),
-          upstreams.get(r.upstream()), limits.get(i));
+          r.upstream() == null ? null : upstreams.get(r.upstream()), limits.get(i), r.rules());
     }
     this.routes = built;
   }

@@ -25,10 +25,12 @@ public final class Upstream {
   private final HashRing ring;
   private final HashRing backupRing;
   private final long slowStartNanos;
+  private final Maintenance maintenance;
 
   Upstream(UpstreamConfig config, Map<String, BackendState> states, Function<ServerConfig, ResolvedAddress> addresses,
-           ServerEvents events) {
+           ServerEvents events, Maintenance maintenance) {
     this.config = config;
+    this.maintenance = maintenance;
     List<Backend> all = new ArrayList<>();
     List<Backend> primary = new ArrayList<>();
     List<Backend> backup = new ArrayList<>();
@@ -62,6 +64,11 @@ public final class Upstream {
 
   public List<Backend> backends() {
     return backends;
+  }
+
+  /** The maintenance switch, shared by every snapshot of this upstream (kept across reloads). */
+  public Maintenance maintenance() {
+    return maintenance;
   }
 
   /** null if there is no server of that name. */

@@ -17,6 +17,7 @@ import tether.config.UpstreamConfig;
 public final class UpstreamRegistry {
 
   private final Map<String, Map<String, BackendState>> states = new ConcurrentHashMap<>();
+  private final Map<String, Maintenance> maintenance = new ConcurrentHashMap<>();
   private volatile Map<String, ResolvedAddress> addresses = Map.of();
   private final ServerEvents events;
 
@@ -50,6 +51,7 @@ public final class UpstreamRegistry {
       });
     }
     states.values().removeIf(Map::isEmpty);
+    maintenance.keySet().removeIf(name -> !published.upstreams().containsKey(name));
     return retired;
   }
 
@@ -60,7 +62,8 @@ public final class UpstreamRegistry {
     for (UpstreamConfig u : config.upstreams().values()) {
       upstreams.put(u.name(), new Upstream(u, states.computeIfAbsent(u.name(), n -> new ConcurrentHashMap<>()),
           s -> next.computeIfAbsent(s.address(),
-              a -> previous.containsKey(a) ? previous.get(a) : ResolvedAddress.of(s.host(), s.port())), events));
+              a -> previous.containsKey(a) ? previous.get(a) : ResolvedAddress.of(s.host(), s.port())), events,
+          maintenance.computeIfAbsent(u.name(), n -> new Maintenance())));
     }
     addresses = Map.copyOf(next);
     return upstreams;

@@ -106,7 +106,15 @@ class ConfigSchemaTest {
         row("a key of another mode, with the default mode cookie",
             "upstreams: {app: {servers: [{name: a, address: \"a:1\"}], sticky: {ttl: 1m}}}",
             "/upstreams/app/sticky propertyNames"),
-        row("X- is not x-", up + "X-note: 1\n", "/ additionalProperties"));
+        row("X- is not x-", up + "X-note: 1\n", "/ additionalProperties"),
+        row("an error page for a status Tether never answers itself", up + "error_pages: {404: x.html}\n",
+            "/error_pages additionalProperties"),
+        row("a redirect status that is not one", up + "routes: [{redirect: {status: 200, to: \"https://x\"}}]\n",
+            "/routes/0/redirect/status enum", "/routes/0/redirect/status type"),
+        row("a route with both upstream and redirect", up + "routes: [{upstream: app, redirect: {to: /x}}]\n",
+            "/routes/0 oneOf"),
+        row("a header key that is an extension field", up + "routes: [{upstream: app, headers: {request: {set:"
+            + " {x-real-ip: $client_ip}}}}]\n", "/routes/0/headers/request/set propertyNames"));
   }
 
   @ParameterizedTest(name = "{0}")
