@@ -118,4 +118,16 @@ class ClientPacingTest extends ProxyTestBase {
       assertThat(new String(curl.getInputStream().readAllBytes())).isEqualTo(method.equals("PUT") ? "401" : "200");
     }
   }
+
+  /** A body that goes silent for response_header is cut: the client connection closes, never a clean end. */
+  @Test
+  void aResponseBodyThatGoesSilentIsCutAfterTheResponseTimeout() throws Exception {
+    Backends.Backend stalls = backends.start("stalls", req -> req.response().setChunked(true).write("partial"));
+    tether = TetherHarness.start(upstream("", stalls) + "timeouts: {response_header: 1s}\n");
+    try (RawHttp raw = new RawHttp(tether.port())) {
+      RawHttp.Read read = raw.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n").readUntilCloseOrQuiet(5000);
+      assertThat(read.text()).startsWith("HTTP/1.1 200").contains("partial").doesNotContain("\r\n0\r\n\r\n");
+      assertThat(read.closed()).as("closed by Tether within the 5 s bound").isTrue();
+    }
+  }
 }
