@@ -4,8 +4,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Tags;
-import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -16,7 +14,6 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,16 +39,6 @@ import tether.upstream.Upstream;
  */
 public final class TetherMetrics implements ProxyListener, ServerEvents {
 
-  private static final Duration[] BUCKETS = {Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofMillis(10),
-      Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250),
-      Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(5),
-      Duration.ofSeconds(10), Duration.ofSeconds(30)};
-  /** Connects and health checks on a LAN take well under a millisecond: finer at the low end. */
-  private static final Duration[] FAST_BUCKETS = {Duration.ofNanos(100_000), Duration.ofNanos(250_000),
-      Duration.ofNanos(500_000), Duration.ofMillis(1), Duration.ofMillis(2), Duration.ofMillis(5),
-      Duration.ofMillis(10), Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100),
-      Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(2),
-      Duration.ofSeconds(5)};
   public static final String[] STATES = {"up", "down", "ejected", "drain", "disabled"};
   /** Kinds of server errors: the proxy's failure reasons, and 5xx answers. Always present, so zeros show. */
   public static final List<String> ERROR_KINDS = List.of("connect_failed", "timeout", "reset", "broken_response",
@@ -118,9 +105,13 @@ public final class TetherMetrics implements ProxyListener, ServerEvents {
   /** Registers meters for every upstream and server of a new snapshot (idempotent). */
   public void register(ProxySnapshot snapshot, Supplier<ProxySnapshot> current) {
     for (Upstream u : snapshot.upstreams().values()) {
-      upstreams.computeIfAbsent(u.name(), name -> new UpstreamMeters(name, current));
+      upstreams.computeIfAbsent(u.name(), name -> new UpstreamMeters(registry, name, current));
       for (Backend b : u.backends()) {
-        servers.computeIfAbsent(b.state(), s -> new ServerMeters(b));
+        servers.computeIfAbsent(b.state(), s -> {
+          ServerMeters m = new ServerMeters(registry, b);
+          upstreams.get(b.upstream()).byName.put(b.name(), m);
+          return m;
+        });
       }
       var sticky = snapshot.sticky().get(u.name());
       if (sticky != null && sticky.store() != null) {
@@ -395,109 +386,4 @@ public final class TetherMetrics implements ProxyListener, ServerEvents {
     return state.status(System.nanoTime()).label();
   }
 
-  private final class UpstreamMeters {
-    final Timer duration;
-    final Counter received;
-    final Counter sent;
-    final Counter stickyHits;
-    final Counter newPins;
-    final Counter[] unserved = new Counter[6];
-    final Map<String, Counter> repins = new ConcurrentHashMap<>();
-    final Map<String, Counter> retries = new ConcurrentHashMap<>();
-    final Map<String, Counter> tunnelsClosed = new ConcurrentHashMap<>();
-    final Map<String, ServerMeters> byName = new ConcurrentHashMap<>();
-
-    UpstreamMeters(String name, Supplier<ProxySnapshot> current) {
-      duration = Timer.builder("tether.request.duration").description("Client request duration, first byte in"
-          + " to last byte out").tag("upstream", name).serviceLevelObjectives(BUCKETS).register(registry);
-      received = Counter.builder("tether.client.received").baseUnit("bytes")
-          .description("Bytes received from clients").tag("upstream", name).register(registry);
-      sent = Counter.builder("tether.client.sent").baseUnit("bytes")
-          .description("Bytes sent to clients").tag("upstream", name).register(registry);
-      stickyHits = Counter.builder("tether.sticky.hits").description("Requests that reached their pinned server")
-          .tag("upstream", name).register(registry);
-      newPins = Counter.builder("tether.sticky.new").description("Users pinned for the first time")
-          .tag("upstream", name).register(registry);
-      for (int c = 1; c <= 5; c++) {
-        unserved[c] = requests(name, "none", c);
-      }
-      Gauge.builder("tether.sticky.learned.entries", current, s -> {
-        var session = s.get().sticky().get(name);
-        return session == null ? 0 : session.learnedEntries();
-      }).description("Entries in the sticky mode's learned table").tag("upstream", name)
-          .strongReference(true) // the supplier is a method reference held by nobody else: weakly held, it was NaN
-          .register(registry);
-    }
-  }
-
-  private Counter requests(String upstream, String server, int statusClass) {
-    return Counter.builder("tether.requests").description("Requests by upstream, server and status class")
-        .tags("upstream", upstream, "server", server, "status", statusClass + "xx").register(registry);
-  }
-
-  private final class ServerMeters {
-    final Counter[] byStatusClass = new Counter[6];
-    final Timer upstreamDuration;
-    final Timer connect;
-    final Timer firstByte;
-    final Timer checkDuration;
-    final AtomicInteger connections = new AtomicInteger();
-    final AtomicInteger tunnels = new AtomicInteger();
-    final Counter checksOk;
-    final Counter checksFailed;
-    final Counter transitionsUp;
-    final Counter transitionsDown;
-    final Counter ejections;
-    final Map<String, Counter> errors = Collections.synchronizedMap(new LinkedHashMap<>());
-    private final Tags tags;
-
-    ServerMeters(Backend b) {
-      Tags tags = Tags.of("upstream", b.upstream(), "server", b.name());
-      this.tags = tags;
-      ERROR_KINDS.forEach(this::error);
-      for (int c = 1; c <= 5; c++) {
-        byStatusClass[c] = requests(b.upstream(), b.name(), c);
-      }
-      upstreamDuration = Timer.builder("tether.upstream.duration").description("Backend time: connect to last"
-          + " response byte").tags(tags).serviceLevelObjectives(BUCKETS).register(registry);
-      connect = Timer.builder("tether.upstream.connect.duration").description("Time to open a new connection to"
-          + " the server (reused pooled connections are not counted)").tags(tags)
-          .serviceLevelObjectives(FAST_BUCKETS).register(registry);
-      firstByte = Timer.builder("tether.upstream.first.byte.duration").description("Time to first byte: from the"
-          + " start of an attempt (connect included) to the server's response head").tags(tags)
-          .serviceLevelObjectives(BUCKETS).register(registry);
-      checkDuration = Timer.builder("tether.health.check.duration").description("Active health check duration,"
-          + " whatever the result").tags(tags).serviceLevelObjectives(FAST_BUCKETS).register(registry);
-      BackendState state = b.state();
-      Gauge.builder("tether.upstream.connections", connections, AtomicInteger::get)
-          .description("Open pooled connections to the server").tags(tags).register(registry);
-      Gauge.builder("tether.upstream.tunnels", tunnels, AtomicInteger::get)
-          .description("Open tunnels (WebSocket connections) to the server").tags(tags).register(registry);
-      Gauge.builder("tether.upstream.in.flight", state, BackendState::inFlight)
-          .description("Requests in flight to the server").tags(tags).register(registry);
-      Gauge.builder("tether.server.up", state, s -> stateOf(s).equals("up") || stateOf(s).equals("drain") ? 1 : 0)
-          .description("1 when the server takes traffic (up or draining), else 0").tags(tags).register(registry);
-      for (String st : STATES) {
-        Gauge.builder("tether.server.state", state, s -> stateOf(s).equals(st) ? 1 : 0)
-            .description("1 for the server's current state").tags(tags.and("state", st)).register(registry);
-      }
-      checksOk = Counter.builder("tether.health.checks").description("Active health checks by result")
-          .tags(tags.and("result", "ok")).register(registry);
-      checksFailed = Counter.builder("tether.health.checks").description("Active health checks by result")
-          .tags(tags.and("result", "failed")).register(registry);
-      transitionsUp = Counter.builder("tether.health.transitions").description("Server state changes")
-          .tags(tags.and("to", "up")).register(registry);
-      transitionsDown = Counter.builder("tether.health.transitions").description("Server state changes")
-          .tags(tags.and("to", "down")).register(registry);
-      ejections = Counter.builder("tether.passive.ejections").description("Ejections by passive health checks")
-          .tags(tags).register(registry);
-      upstreams.get(b.upstream()).byName.put(b.name(), this);
-    }
-
-    Counter error(String kind) {
-      return errors.computeIfAbsent(kind, k -> Counter.builder("tether.upstream.errors")
-          .description("Failed attempts (connect_failed, timeout, reset, broken_response) and 5xx answers, by kind")
-          .tags(tags.and("kind", k)).register(registry));
-    }
-  }
 }
