@@ -5,7 +5,8 @@ import java.util.Map;
 
 /**
  * The whole validated configuration: an immutable snapshot, swapped as one on reload. {@code resolve}: how often
- * servers named by a host name are looked up again (see {@code tether.resolve.ServerResolver}).
+ * servers named by a host name are looked up again (see {@code tether.resolve.ServerResolver}). {@code compression}:
+ * the top level's block (each route carries its own, merged over it).
  */
 public record TetherConfig(
     String source,
@@ -19,7 +20,8 @@ public record TetherConfig(
     AccessLogConfig accessLog,
     TrustedProxies trustedProxies,
     java.time.Duration shutdownTimeout,
-    java.time.Duration resolve) {
+    java.time.Duration resolve,
+    CompressionConfig compression) {
 
   public TetherConfig {
     listen = List.copyOf(listen);

@@ -14,8 +14,11 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.streams.ReadStream;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import tether.compression.Compression;
+import tether.config.CompressionConfig;
 import tether.sticky.Pin;
 import tether.sticky.StickyRequest;
 import tether.sticky.StickySession;
@@ -57,6 +60,8 @@ final class ProxyExchange {
   private boolean upgrade;
   private boolean finished;
   private String requestId;
+  /** The route's: what {@link Compression} may do to the response. */
+  private CompressionConfig compression = CompressionConfig.OFF;
   /** Failed attempts' addresses and outcomes, for the access log; null in the usual one-attempt case. */
   private StringBuilder[] failedAttempts;
 
@@ -84,7 +89,10 @@ final class ProxyExchange {
       return;
     }
     target = RequestTarget.of(req);
-    upstream = snapshot.router().route(target.authority() == null ? null : target.authority().host(), target.path());
+    Router.Route route = snapshot.router().match(target.authority() == null ? null : target.authority().host(),
+        target.path());
+    upstream = route == null ? null : route.upstream();
+    compression = route == null ? CompressionConfig.OFF : route.compression();
     if (upstream == null) {
       fail(404, "no route for this host and path");
       return;
@@ -442,16 +450,19 @@ final class ProxyExchange {
       switchProtocols(a, in);
       return;
     }
+    // compressed: no Content-Length any more, so chunked below
+    ReadStream<Buffer> body = Compression.apply(compression, req, status, resp.headers(), in);
     boolean bodyAllowed = req.method() != HttpMethod.HEAD && status >= 200 && status != 204 && status != 304;
-    if (bodyAllowed && !in.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
+    if (bodyAllowed && !resp.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
       resp.setChunked(true);
     }
     a.phase = Failover.Phase.RESPONSE_STARTED;
     // endOnFailure(false): a truncated upstream body must end in a closed connection, never a clean end
-    in.pipe().endOnFailure(false).to(resp).onComplete(done -> {
+    body.pipe().endOnFailure(false).to(resp).onComplete(done -> {
       if (done.succeeded()) {
         finish(status, false, false);
       } else {
+        Compression.release(body);
         in.request().reset();
         req.connection().close();
         backend.reportFailure(Failover.Kind.BROKEN_BODY.label());
