@@ -461,6 +461,9 @@ final class ProxyExchange {
     body.pipe().endOnFailure(false).to(resp).onComplete(done -> {
       if (done.succeeded()) {
         finish(status, false, false);
+      } else if (finished || resp.closed()) {
+        Compression.release(body);
+        clientGone(); // the client hung up mid-body: its doing, never the server's
       } else {
         Compression.release(body);
         in.request().reset();
@@ -500,10 +503,11 @@ final class ProxyExchange {
 
   private void clientGone() {
     if (!finished) {
-      if (attempt != null && attempt.request != null) {
-        attempt.request.reset();
+      Attempt a = attempt;
+      finish(499, true, true); // first: the reset fails the attempt at once, which must not count against the server
+      if (a != null && a.request != null) {
+        a.request.reset();
       }
-      finish(499, true, true);
     }
   }
 
