@@ -121,6 +121,8 @@ public final class ConfigLoader {
       }
     });
 
+    CompressionConfig compression = root.map("compression").map(c -> compression(c, CompressionConfig.DEFAULTS))
+        .orElse(CompressionConfig.OFF);
     List<RouteConfig> routes = new ArrayList<>();
     for (YamlMap r : root.mapList("routes")) {
       RouteRules rules = edge.routeRules(r);
@@ -130,7 +132,9 @@ public final class ConfigLoader {
       }
       RouteConfig route = new RouteConfig(r.string("host", "*"), r.string("path", "/"), upstream,
           r.map("rate_limit").map(LimitBinder::rate).orElse(null),
-          r.map("conn_limit").map(LimitBinder::conn).orElse(null), rules);
+          r.map("conn_limit").map(LimitBinder::conn).orElse(null), rules,
+          r.map("compression").map(c -> compression(c, compression.enabled() ? compression
+              : CompressionConfig.DEFAULTS)).orElse(compression));
       if (route.upstream() != null && !upstreams.containsKey(route.upstream()) && ups.isPresent()) {
         r.error("upstream", "no upstream named \"" + route.upstream() + "\" (have: "
             + String.join(", ", upstreams.keySet()) + ")");
@@ -146,7 +150,7 @@ public final class ConfigLoader {
           + " to send everything to the only upstream)");
     }
     if (!root.has("routes") && upstreams.size() == 1) {
-      routes.add(new RouteConfig("*", "/", upstreams.keySet().iterator().next()));
+      routes.add(new RouteConfig("*", "/", upstreams.keySet().iterator().next(), null, null, null, compression));
     } else if (!root.has("routes") && upstreams.size() > 1) {
       root.error(null, "missing \"routes\": with several upstreams, say which requests go where");
     }
@@ -176,7 +180,30 @@ public final class ConfigLoader {
     }
     root.done();
     return new TetherConfig(fileName, listen, admin, upstreams, routes, timeouts, limits, workers, accessLog,
-        trustedProxies, shutdownTimeout, resolve, errorPages, serverHeader);
+        trustedProxies, shutdownTimeout, resolve, errorPages, serverHeader, compression);
+  }
+
+  /**
+   * A {@code compression} block: each key it leaves out is {@code parent}'s (the top level's for a route, whose
+   * block is read as on when the top level has none).
+   */
+  private static CompressionConfig compression(YamlMap c, CompressionConfig parent) {
+    List<String> given = c.stringList("types");
+    List<String> types = c.has("types") ? given : parent.types();
+    for (int i = 0; i < types.size(); i++) {
+      String problem = CompressionConfig.checkType(types.get(i));
+      if (problem != null) {
+        c.error("types", i, problem);
+      }
+    }
+    if (c.isEmptyList("types")) {
+      c.error("types", "no media type: nothing would be compressed (expected: at least one, or gzip: false)");
+    }
+    CompressionConfig config = new CompressionConfig(c.bool("gzip", parent.gzip()),
+        c.integer("level", parent.level(), 1, 9), c.bool("zstd", parent.zstd()),
+        c.integer("zstd_level", parent.zstdLevel(), 1, 19), c.size("min_length", parent.minLength()), types);
+    c.done();
+    return config;
   }
 
   /**

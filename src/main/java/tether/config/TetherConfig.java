@@ -7,6 +7,7 @@ import java.util.Map;
  * The whole validated configuration: an immutable snapshot, swapped as one on reload. {@code resolve}: how often
  * servers named by a host name are looked up again (see {@code tether.resolve.ServerResolver}). {@code errorPages}:
  * the global ones (each upstream's {@link UpstreamConfig#errorPages()} already falls back to them).
+ * {@code compression}: the top level's block (each route carries its own, merged over it).
  */
 public record TetherConfig(
     String source,
@@ -22,7 +23,8 @@ public record TetherConfig(
     java.time.Duration shutdownTimeout,
     java.time.Duration resolve,
     tether.edge.ErrorPages errorPages,
-    tether.edge.ServerHeader serverHeader) {
+    tether.edge.ServerHeader serverHeader,
+    CompressionConfig compression) {
 
   public TetherConfig {
     listen = List.copyOf(listen);

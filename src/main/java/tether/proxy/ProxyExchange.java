@@ -15,6 +15,7 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.streams.Pipe;
+import io.vertx.core.streams.ReadStream;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
@@ -24,6 +25,8 @@ import tether.edge.RouteRules;
 import tether.edge.ServerHeader;
 import tether.limits.Admission;
 import tether.limits.RouteLimits;
+import tether.compression.Compression;
+import tether.config.CompressionConfig;
 import tether.sticky.Pin;
 import tether.sticky.StickyRequest;
 import tether.sticky.StickySession;
@@ -75,6 +78,8 @@ final class ProxyExchange {
   private RouteRules rules;
   /** The origin-form URI sent to the backend: the client's, or the route's rewrite of it. */
   private String forwardUri;
+  /** The route's: what {@link Compression} may do to the response. */
+  private CompressionConfig compression = CompressionConfig.OFF;
   /** Failed attempts' addresses and outcomes, for the access log; null in the usual one-attempt case. */
   private StringBuilder[] failedAttempts;
 
@@ -105,6 +110,7 @@ final class ProxyExchange {
     target = RequestTarget.of(req);
     Router.Route route = snapshot.router().match(target.authority() == null ? null : target.authority().host(),
         target.path());
+    compression = route == null ? CompressionConfig.OFF : route.compression();
     if (route == null) {
       fail(404, "no route for this host and path");
       return;
@@ -566,24 +572,31 @@ final class ProxyExchange {
       switchProtocols(a, in);
       return;
     }
+    // compressed: no Content-Length any more, so chunked below
+    ReadStream<Buffer> body = Compression.apply(compression, req, status, resp.headers(), in);
     boolean bodyAllowed = req.method() != HttpMethod.HEAD && status >= 200 && status != 204 && status != 304;
-    if (bodyAllowed && !in.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
+    if (bodyAllowed && !resp.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
       resp.setChunked(true);
     }
     a.phase = Failover.Phase.RESPONSE_STARTED;
     // endOnFailure(false): a truncated upstream body must end in a closed connection, never a clean end
-    Pipe<Buffer> pipe = in.pipe().endOnFailure(false);
+    Pipe<Buffer> pipe = body.pipe().endOnFailure(false);
     // (at once, but for a session this response created: then once other instances can find it, or the store's
     // timeout)
     shared.onComplete(v -> {
       if (finished) {
+        Compression.release(body);
         pipe.close();
         return;
       }
       pipe.to(resp).onComplete(done -> {
         if (done.succeeded()) {
           finish(status, false, false);
+        } else if (finished || resp.closed()) {
+          Compression.release(body);
+          clientGone(); // the client hung up mid-body: its doing, never the server's
         } else {
+          Compression.release(body);
           in.request().reset();
           req.connection().close();
           backend.reportFailure(Failover.Kind.BROKEN_BODY.label());
@@ -637,10 +650,11 @@ final class ProxyExchange {
 
   private void clientGone() {
     if (!finished) {
-      if (attempt != null && attempt.request != null) {
-        attempt.request.reset();
+      Attempt a = attempt;
+      finish(499, true, true); // first: the reset fails the attempt at once, which must not count against the server
+      if (a != null && a.request != null) {
+        a.request.reset();
       }
-      finish(499, true, true);
     }
   }
 

@@ -3,6 +3,7 @@ package tether.proxy;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import tether.config.CompressionConfig;
 import tether.config.RouteConfig;
 import tether.limits.RouteLimits;
 import tether.edge.RouteRules;
@@ -12,10 +13,11 @@ import tether.upstream.Upstream;
 final class Router {
 
   /**
-   * A matched route: where it goes ({@code upstream} null on a redirect), its rate and connection limits, and its
-   * redirect, rewrite and header rules ({@code rules} null without any).
+   * A matched route: where it goes ({@code upstream} null on a redirect), its rate and connection limits, its
+   * redirect, rewrite and header rules ({@code rules} null without any), and how its responses are compressed.
    */
-  record Route(String host, String pathPrefix, Upstream upstream, RouteLimits limits, RouteRules rules) {}
+  record Route(String host, String pathPrefix, Upstream upstream, RouteLimits limits, RouteRules rules,
+               CompressionConfig compression) {}
 
   private final Route[] routes;
 
@@ -25,7 +27,7 @@ final class Router {
     for (int i = 0; i < built.length; i++) {
       RouteConfig r = routes.get(i);
       built[i] = new Route(r.host().equals("*") ? null : r.host().toLowerCase(Locale.ROOT), r.path(),
-          r.upstream() == null ? null : upstreams.get(r.upstream()), limits.get(i), r.rules());
+          r.upstream() == null ? null : upstreams.get(r.upstream()), limits.get(i), r.rules(), r.compression());
     }
     this.routes = built;
   }

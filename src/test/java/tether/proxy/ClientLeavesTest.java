@@ -1,0 +1,80 @@
+package tether.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.buffer.Buffer;
+import java.io.InputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import tether.testing.Backends;
+import tether.testing.ProxyTestBase;
+import tether.testing.TetherHarness;
+import tether.upstream.Backend;
+
+/**
+ * Clients that hang up while their request waits for the server (wrk closing its connections at the end of a run,
+ * a user leaving a page) are not the server's fault: the reset of their backend request is never counted against
+ * the server, so it is never ejected and other clients never get 502/503 for it (it was, before the exchange
+ * finished ahead of the reset).
+ */
+class ClientLeavesTest extends ProxyTestBase {
+
+  @ParameterizedTest(name = "compression {0}")
+  @ValueSource(booleans = {false, true})
+  void clientsHangingUpNeverCountAgainstTheServer(boolean compression) throws Exception {
+    byte[] page = "<tr><td>row</td><td>a table row of a PHP page</td></tr>\n".repeat(100)
+        .getBytes(StandardCharsets.UTF_8);
+    Backends.Backend b = backends.start("web", req -> req.response().putHeader("Content-Type", "text/html")
+        .end(Buffer.buffer(page)));
+    List<String> blamed = new CopyOnWriteArrayList<>();
+    ProxyListener recorder = new ProxyListener() {
+      @Override
+      public void backendFailed(Backend backend, String reason) {
+        blamed.add(reason);
+      }
+    };
+    tether = TetherHarness.start(upstream("", b) + (compression ? "compression: {gzip: true}\n" : ""), 1,
+        List.of(recorder));
+
+    ExecutorService pool = Executors.newFixedThreadPool(16);
+    try {
+      List<Future<?>> done = new java.util.ArrayList<>();
+      for (int i = 0; i < 16; i++) {
+        done.add(pool.submit(() -> {
+          for (int n = 0; n < 40; n++) {
+            try (Socket s = new Socket("127.0.0.1", tether.port())) {
+              s.setSoLinger(true, 0); // closed with a reset, at once
+              String get = "GET /page HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n";
+              for (int k = 0; k < 3; k++) { // a keep-alive connection, left in the middle of its third response
+                s.getOutputStream().write(get.getBytes(StandardCharsets.ISO_8859_1));
+                InputStream in = s.getInputStream();
+                in.readNBytes(k < 2 ? 200 : 20);
+              }
+            }
+            if (tether.get("/page").statusCode() != 200) {
+              throw new AssertionError("a request failed after clients left");
+            }
+          }
+          return null;
+        }));
+      }
+      for (Future<?> f : done) {
+        f.get(60, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    // (a reset mid-body can still be counted as broken_response: the pipe's write failure arrives before the
+    // client connection's close, and the two sides' failures look alike there)
+    assertThat(blamed).as("failures counted against the server").doesNotContain("reset");
+    assertThat(tether.get("/page").statusCode()).isEqualTo(200);
+  }
+}
