@@ -68,8 +68,9 @@ final class ProxyExchange {
   void start() {
     ProxySnapshot snapshot = ctx.snapshot();
     var limits = snapshot.config().limits();
-    chunked = req.headers().contains(HttpHeaders.TRANSFER_ENCODING);
     String contentLength = req.getHeader(HttpHeaders.CONTENT_LENGTH);
+    chunked = req.headers().contains(HttpHeaders.TRANSFER_ENCODING)
+        || (contentLength == null && Http2Requests.bodyFollows(req)); // h2: a body of unknown length
     hasBody = chunked || (contentLength != null && !contentLength.equals("0"));
     RequestValidator.Rejection rejection = RequestValidator.check(req, limits);
     if (rejection != null) {
@@ -87,7 +88,7 @@ final class ProxyExchange {
       fail(413, "request body larger than " + limits.maxBodyBytes() + " bytes", true);
       return;
     }
-    expectContinue = hasBody && req.version() == HttpVersion.HTTP_1_1
+    expectContinue = hasBody && req.version() != HttpVersion.HTTP_1_0
         && "100-continue".equalsIgnoreCase(req.getHeader(HttpHeaders.EXPECT));
     trusted = snapshot.config().trustedProxies().trusts(req.remoteAddress().hostAddress());
     https = req.isSSL() || (trusted && "https".equalsIgnoreCase(req.getHeader("X-Forwarded-Proto")));
@@ -339,7 +340,7 @@ final class ProxyExchange {
       case FAIL -> fail(decision.status(), decision.status() == 504 ? "upstream server did not answer in time"
           : "upstream server unreachable or broken");
       case CLOSE_CLIENT -> {
-        req.connection().close();
+        ErrorResponses.abort(req);
         finish(502, true, true);
       }
     }
@@ -384,7 +385,7 @@ final class ProxyExchange {
         finish(status, false, false);
       } else {
         in.request().reset();
-        req.connection().close();
+        ErrorResponses.abort(req);
         backend.reportFailure(Failover.Kind.BROKEN_BODY.label());
         ctx.listener().backendFailed(backend, Failover.Kind.BROKEN_BODY.label());
         finish(status, true, true);
@@ -406,7 +407,8 @@ final class ProxyExchange {
   }
 
   private void clientGone() {
-    if (!finished) {
+    // (an HTTP/2 stream also closes when both sides ended well: the response's end, not the close, finishes that)
+    if (!finished && !req.response().ended()) {
       if (attempt != null && attempt.request != null) {
         attempt.request.reset();
       }
