@@ -243,7 +243,7 @@ final class ProxyExchange {
     }
     HttpClientRequest out = ar.result();
     if (finished) {
-      out.reset();
+      out.exceptionHandler(err -> { }).reset(); // the client left while connecting: no log line
       a.end(false);
       return;
     }
@@ -383,6 +383,8 @@ final class ProxyExchange {
     in.pipe().endOnFailure(false).to(resp).onComplete(done -> {
       if (done.succeeded()) {
         finish(status, false, false);
+      } else if (finished) {
+        in.request().reset(); // the client left first (clientGone): nothing to blame on the server
       } else {
         in.request().reset();
         ErrorResponses.abort(req);
@@ -409,10 +411,11 @@ final class ProxyExchange {
   private void clientGone() {
     // (an HTTP/2 stream also closes when both sides ended well: the response's end, not the close, finishes that)
     if (!finished && !req.response().ended()) {
-      if (attempt != null && attempt.request != null) {
-        attempt.request.reset();
+      HttpClientRequest pending = attempt == null ? null : attempt.request;
+      finish(499, true, true); // first: the reset below fails the attempt at once, and that is no server's fault
+      if (pending != null) {
+        pending.reset();
       }
-      finish(499, true, true);
     }
   }
 
