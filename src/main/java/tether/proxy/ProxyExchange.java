@@ -355,7 +355,7 @@ final class ProxyExchange {
       in.request().reset();
       return;
     }
-    in.request().idleTimeout(ctx.responseTimeoutMillis()); // now the longest silence in the response body
+    SilenceTimeout body = new SilenceTimeout(ctx.vertx(), in, ctx.responseTimeoutMillis()); // the longest silence
     HttpServerResponse resp = req.response();
     int status = in.statusCode();
     resp.setStatusCode(status);
@@ -380,7 +380,8 @@ final class ProxyExchange {
     }
     a.phase = Failover.Phase.RESPONSE_STARTED;
     // endOnFailure(false): a truncated upstream body must end in a closed connection, never a clean end
-    in.pipe().endOnFailure(false).to(resp).onComplete(done -> {
+    body.pipe().endOnFailure(false).to(resp).onComplete(done -> {
+      body.cancel();
       if (done.succeeded()) {
         finish(status, false, false);
       } else if (finished) {
