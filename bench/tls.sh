@@ -13,6 +13,8 @@
 #   https       wrk keep-alive /small: HTTPS requests per second
 #   bytes       wrk keep-alive, 10 connections, /1m: bytes per second of response bodies
 #   h2          h2load -c 10 -m 10 /small over h2 (ALPN): requests per second
+# Each figure is also divided by the proxy's own CPU time in the run (user + system of its processes, from /proc):
+# "per proxy CPU second" is what one core of it does, and holds on a shared machine better than a wall-clock rate.
 # Load and backends run on LOAD_CPU. Before each run the script waits (up to QUIET_WAIT=60 s) for the machine to be
 # under QUIET_MAX=15 % busy, and records what it saw. Ratios: each target's figure divided by nginx's in the same
 # round; the summary gives medians over the rounds and each round's ratio, since this machine is shared.
@@ -60,11 +62,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+declare -A PID_OF
 start_bg() { # start_bg NAME CPU CMD...
   local name=$1 cpu=$2
   shift 2
   taskset -c "$cpu" "$@" >"$RUN/$name.log" 2>&1 &
   PIDS+=($!)
+  PID_OF[$name]=$!
 }
 wait_port() {
   for _ in $(seq 150); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.2; done
@@ -192,21 +196,37 @@ quiet() { # waits up to QUIET_WAIT s for the machine (other programs: nothing of
   while (( b > QUIET_MAX && waited < QUIET_WAIT )); do sleep 2; waited=$(( waited + 3 )); b=$(busy); done
   echo "$b"
 }
-run() { # run SCENARIO TARGET SECONDS: prints the figure per second
-  local s=$1 t=$2 d=$3 url out
+pids_of() { # the target's processes: nginx's master and worker, Tether's JVM
+  local pid=${PID_OF[$1]}
+  echo "$pid $(ps -o pid= --ppid "$pid" | tr '\n' ' ')"
+}
+cpu_ticks() { # user+system clock ticks used so far by the target's processes (all threads)
+  local sum=0 pid f
+  for pid in $(pids_of "$1"); do
+    read -r -a f < <(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null) || continue
+    sum=$(( sum + f[11] + f[12] ))
+  done
+  echo $sum
+}
+TICKS=$(getconf CLK_TCK)
+run() { # run SCENARIO TARGET SECONDS: prints "per_second count proxy_cpu_seconds"
+  local s=$1 t=$2 d=$3 url out count before after
   url="https://127.0.0.1:$(port_of "$2")"
+  before=$(cpu_ticks "$t")
   case $s in
     handshakes) out=$(taskset -c "$LOAD_CPU" wrk -t1 -c "$CONNS" -d "${d}s" -H "Connection: close" "$url/small" 2>&1)
-      awk '/Requests\/sec/ {print $2}' <<<"$out" ;;
+      count=$(awk '/requests in/ {print $1}' <<<"$out") ;;
     https) out=$(taskset -c "$LOAD_CPU" wrk -t1 -c "$CONNS" -d "${d}s" "$url/small" 2>&1)
-      awk '/Requests\/sec/ {print $2}' <<<"$out" ;;
+      count=$(awk '/requests in/ {print $1}' <<<"$out") ;;
     bytes) out=$(taskset -c "$LOAD_CPU" wrk -t1 -c 10 -d "${d}s" "$url/1m" 2>&1)
-      awk '/Transfer\/sec/ {v=$2; u=substr(v, length(v)-1); n=v+0; if (u=="GB") n*=1024; if (u=="KB") n/=1024;
-        printf "%.0f\n", n*1048576}' <<<"$out" ;;
+      count=$(awk '/requests in/ {print $1 * 1048576}' <<<"$out") ;;
     h2) out=$(taskset -c "$LOAD_CPU" h2load -c 10 -m 10 -D "$d" "$url/small" 2>&1)
-      awk '/^finished in/ {gsub(",", "", $4); print $4}' <<<"$out" ;;
+      count=$(awk '/^requests:/ {print $8}' <<<"$out") ;;
   esac
+  after=$(cpu_ticks "$t")
   printf '%s\n' "$out" >>"$OUT_DIR/raw-$s-$t.txt"
+  awk -v c="${count:-0}" -v d="$d" -v t=$(( after - before )) -v hz="$TICKS" \
+    'BEGIN {printf "%.1f %.0f %.2f\n", c / d, c, t / hz}'
 }
 
 for t in $TARGETS; do
@@ -217,15 +237,16 @@ for t in $TARGETS; do
   run handshakes "$t" 5 >/dev/null
 done
 rm -f "$OUT_DIR"/raw-*.txt
-echo "round,scenario,target,per_second,busy_before" >"$OUT_DIR/results.csv"
+echo "round,scenario,target,per_second,count,proxy_cpu_s,per_cpu_second,busy_before" >"$OUT_DIR/results.csv"
 read -r -a order <<<"$TARGETS"
 for (( r=1; r<=ROUNDS; r++ )); do
   for s in $SCENARIOS; do
     for t in "${order[@]}"; do
       q=$(quiet)
-      v=$(run "$s" "$t" "$DURATION")
-      log "round $r $s $t: $v/s (machine ${q}% busy before)"
-      echo "$r,$s,$t,$v,$q" >>"$OUT_DIR/results.csv"
+      read -r v n cpu < <(run "$s" "$t" "$DURATION")
+      pc=$(awk -v n="$n" -v c="$cpu" 'BEGIN {printf "%.1f", (c > 0 ? n / c : 0)}')
+      log "round $r $s $t: $v/s, $pc per proxy CPU second (machine ${q}% busy before)"
+      echo "$r,$s,$t,$v,$n,$cpu,$pc,$q" >>"$OUT_DIR/results.csv"
     done
   done
   order=("${order[@]:1}" "${order[0]}")
@@ -239,11 +260,15 @@ scen = []
 for r in rows:
     if r["scenario"] not in scen:
         scen.append(r["scenario"])
-val = {(r["round"], r["scenario"], r["target"]): float(r["per_second"] or 0) for r in rows}
+# per proxy CPU second: what one core of proxy does, whatever else the shared machine was doing
+val = {(r["round"], r["scenario"], r["target"]): float(r["per_cpu_second"] or 0) for r in rows}
+wall = {(r["round"], r["scenario"], r["target"]): float(r["per_second"] or 0) for r in rows}
 rounds = sorted({r["round"] for r in rows})
 unit = {"handshakes": "new TLS connections/s (full handshake + 1 request)", "https": "req/s (HTTP/1.1 keep-alive)",
         "bytes": "MiB/s of 1 MiB bodies", "h2": "req/s (h2, 10 conns x 10 streams)"}
-print("# HTTPS and HTTP/2, one core of proxy each (medians over %d rounds)\n" % len(rounds))
+print("# HTTPS and HTTP/2, per second of proxy CPU (one core each; medians over %d rounds)\n" % len(rounds))
+print("Figures are what the proxy did per second of its own CPU time (user + system, all its threads), which")
+print("holds on a shared machine better than wall-clock rates; wall-clock medians are in the second table.\n")
 print("| scenario | " + " | ".join(targets) + " |")
 print("|---|" + "---:|" * len(targets))
 for s in scen:
@@ -252,6 +277,14 @@ for s in scen:
         v = statistics.median(val[(r, s, t)] for r in rounds if (r, s, t) in val)
         cells.append("%.1f" % (v / 1048576) if s == "bytes" else "%.0f" % v)
     print("| %s: %s | %s |" % (s, unit.get(s, ""), " | ".join(cells)))
+print("\n| wall clock | " + " | ".join(targets) + " |")
+print("|---|" + "---:|" * len(targets))
+for s in scen:
+    cells = []
+    for t in targets:
+        v = statistics.median(wall[(r, s, t)] for r in rounds if (r, s, t) in wall)
+        cells.append("%.1f" % (v / 1048576) if s == "bytes" else "%.0f" % v)
+    print("| %s | %s |" % (s, " | ".join(cells)))
 if "nginx" in targets and len(targets) > 1:
     print("\n## Ratios to nginx in the same round: median (each round)\n")
     print("| scenario | " + " | ".join(t for t in targets if t != "nginx") + " |")

@@ -108,6 +108,9 @@ class Http2ClientsTest extends ProxyTestBase {
     assertThat(h2.output()).as(h2.output()).startsWith("HTTP/2 200").endsWith("a HTTP_1_1 0");
     Cli.Result h1 = Cli.run(20, "curl", "-sS", "-D", "-", url);
     assertThat(h1.output()).as(h1.output()).startsWith("HTTP/1.1 200").endsWith("a HTTP_1_1 0");
+    Cli.Result upgrade = Cli.run(20, "curl", "-sS", "--http2", "-D", "-", url); // HTTP/1.1 Upgrade: h2c
+    assertThat(upgrade.output()).as(upgrade.output()).startsWith("HTTP/1.1 101").contains("HTTP/2 200")
+        .endsWith("a HTTP_1_1 0");
     Cli.Result load = Cli.run(120, "h2load", "-n", "2000", "-c", "10", "-m", "10", url);
     assertThat(load.output()).as(load.output()).contains("2000 succeeded, 0 failed, 0 errored")
         .contains("Application protocol: h2c");
