@@ -180,6 +180,93 @@ class Http2ClientsTest extends ProxyTestBase {
     assertThat(get("/", null).await(10, TimeUnit.SECONDS).body()).isEqualTo("a HTTP_1_1 0");
   }
 
+  /**
+   * Flow control is the backpressure: a client that stops reading its stream holds Tether's read of the backend,
+   * so the backend's writes stall instead of Tether buffering the response; reading again finishes it whole.
+   */
+  @Test
+  void aClientThatStopsReadingStallsTheBackendAndResumes() throws Exception {
+    long total = 256L << 20;
+    java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
+    Backends.Backend a = backends.start("a", req -> {
+      var resp = req.response().putHeader("Content-Length", String.valueOf(total));
+      Buffer chunk = Buffer.buffer(new byte[64 * 1024]);
+      Runnable[] pump = new Runnable[1];
+      pump[0] = () -> {
+        while (written.get() < total && !resp.writeQueueFull()) {
+          written.addAndGet(chunk.length());
+          resp.write(chunk);
+        }
+        if (written.get() >= total) {
+          resp.end();
+        } else {
+          resp.drainHandler(v -> pump[0].run());
+        }
+      };
+      pump[0].run();
+    });
+    tether = TetherHarness.start(H2C + upstream("", a));
+    client = h2Client(false);
+    java.util.concurrent.atomic.AtomicLong received = new java.util.concurrent.atomic.AtomicLong();
+    var response = client.request(new RequestOptions().setHost("localhost").setPort(tether.port()).setURI("/big"))
+        .compose(req -> req.send().map(r -> r.pause().handler(b -> received.addAndGet(b.length()))))
+        .await(10, TimeUnit.SECONDS);
+    Thread.sleep(1500);
+    long stalledAt = written.get();
+    Thread.sleep(1000);
+    assertThat(written.get()).as("the backend is held while the client does not read").isEqualTo(stalledAt);
+    assertThat(stalledAt).as("bytes in flight: windows and socket buffers, not the body").isLessThan(48L << 20);
+    Future<Void> end = response.end();
+    response.resume();
+    end.await(60, TimeUnit.SECONDS);
+    assertThat(received.get()).isEqualTo(total);
+  }
+
+  /** The other way: a backend that does not read the request body stops the client's DATA (no WINDOW_UPDATE). */
+  @Test
+  void aBackendThatDoesNotReadStallsTheClientsUpload() throws Exception {
+    long total = 128L << 20;
+    java.util.concurrent.atomic.AtomicLong read = new java.util.concurrent.atomic.AtomicLong();
+    java.util.concurrent.atomic.AtomicReference<io.vertx.core.http.HttpServerRequest> held =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    Backends.Backend a = backends.start("a", req -> {
+      req.pause(); // not reading, until the test says so
+      req.handler(b -> read.addAndGet(b.length()));
+      req.endHandler(v -> req.response().end("got " + read.get()));
+      held.set(req);
+    });
+    tether = TetherHarness.start(H2C + "limits: {max_body_bytes: 1GB}\n" + upstream("", a));
+    client = h2Client(false);
+    java.util.concurrent.atomic.AtomicLong sent = new java.util.concurrent.atomic.AtomicLong();
+    var request = client.request(new RequestOptions().setMethod(HttpMethod.POST).setHost("localhost")
+        .setPort(tether.port()).setURI("/upload").putHeader("Content-Length", String.valueOf(total)))
+        .await(10, TimeUnit.SECONDS);
+    Future<String> answer = request.response().compose(r -> r.body()).map(Buffer::toString);
+    Buffer chunk = Buffer.buffer(new byte[64 * 1024]);
+    long[] queued = {0};
+    Runnable[] pump = new Runnable[1];
+    pump[0] = () -> {
+      while (queued[0] < total && !request.writeQueueFull()) {
+        queued[0] += chunk.length();
+        request.write(chunk).onSuccess(v -> sent.addAndGet(chunk.length()));
+      }
+      if (queued[0] >= total) {
+        request.end();
+      } else {
+        request.drainHandler(v -> pump[0].run());
+      }
+    };
+    backends.vertx().runOnContext(v -> pump[0].run()); // (any thread will do for the client; keep it off the test's)
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> held.get() != null);
+    Thread.sleep(1500);
+    long stalledAt = sent.get();
+    Thread.sleep(1000);
+    assertThat(sent.get()).as("the client is held while the backend does not read").isEqualTo(stalledAt);
+    assertThat(stalledAt).as("bytes in flight: windows and socket buffers, not the body").isLessThan(48L << 20);
+    held.get().resume();
+    assertThat(answer.await(60, TimeUnit.SECONDS)).isEqualTo("got " + total);
+  }
+
   /** A broken response resets its own stream (as nginx does); the connection's other streams go on. */
   @Test
   void aTruncatedResponseResetsItsStreamNotTheConnection() throws Exception {
