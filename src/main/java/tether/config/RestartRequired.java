@@ -7,8 +7,8 @@ import java.util.Objects;
 /**
  * The keys a reload cannot apply to a running process: {@code workers} (the event loops are made at start),
  * {@code admin} (the operator listener that serves the reload itself) and {@code access_log} (its writer is made at
- * start). A reload that changes one is refused whole, naming each, rather than half applied; every other key
- * applies on reload.
+ * start), and a TLS listener's {@code tls.engine} on a port that stays bound. A reload that changes one is refused
+ * whole, naming each, rather than half applied; every other key applies on reload (certificates included).
  */
 public final class RestartRequired {
 
@@ -20,7 +20,26 @@ public final class RestartRequired {
     check(changed, "workers", running.workers(), next.workers());
     check(changed, "admin", running.admin(), next.admin());
     check(changed, "access_log", running.accessLog(), next.accessLog());
+    tlsEngines(changed, running, next);
     return changed;
+  }
+
+  /**
+   * A port keeps the TLS engine it was first bound with (its TLS context is the first server's, see
+   * {@code ProxyVerticle.refreshTls}): certificates change on reload, the engine of a port still bound does not.
+   */
+  private static void tlsEngines(List<String> changed, TetherConfig running, TetherConfig next) {
+    for (int i = 0; i < next.listen().size(); i++) {
+      ListenConfig l = next.listen().get(i);
+      for (ListenConfig r : running.listen()) {
+        if (l.secure() && r.secure() && r.port() == l.port() && r.address().equals(l.address())
+            && r.tls().engine().resolve() != l.tls().engine().resolve()) {
+          changed.add("listen[" + i + "].tls.engine: changed from " + r.tls().engine().resolve().name().toLowerCase()
+              + " to " + l.tls().engine().resolve().name().toLowerCase() + " on a bound port: needs a restart"
+              + " (the running process keeps the previous value; nothing was reloaded)");
+        }
+      }
+    }
   }
 
   private static void check(List<String> changed, String key, Object was, Object now) {

@@ -171,6 +171,23 @@ class TlsListenerTest extends ProxyTestBase {
     assertThat(fingerprint(tether.port())).isEqualTo(after);
   }
 
+  @Test
+  void theEngineOfABoundPortNeedsARestart() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(TlsEngine.opensslAvailable(), "BoringSSL loads here");
+    Backends.Backend a = echoProto("a");
+    Path file = dir.resolve("tether.yaml");
+    String yaml = "listen: [{address: 127.0.0.1, port: 0, tls: {cert: \"" + localhost.cert() + "\", key: \""
+        + localhost.key() + "\", engine: jdk}}]\nadmin: {address: 127.0.0.1, port: 0}\nworkers: 1\n"
+        + "access_log: {enabled: false}\n" + upstream("", a);
+    Files.writeString(file, yaml);
+    tether = TetherHarness.startFromFile(file);
+    Files.writeString(file, yaml.replace("engine: jdk", "engine: openssl"));
+    var refused = tether.admin("POST", "/reload");
+    assertThat(refused.statusCode()).isEqualTo(400);
+    assertThat(new JsonObject(refused.body()).getJsonArray("errors").getString(0))
+        .startsWith("listen[0].tls.engine: changed from jdk to openssl on a bound port: needs a restart");
+  }
+
   static String fingerprint(int port) throws Exception {
     SSLContext context = SSLContext.getInstance("TLS");
     X509Certificate[] seen = new X509Certificate[1];
