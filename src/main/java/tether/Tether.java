@@ -110,8 +110,9 @@ public final class Tether implements AdminServer.Operations {
   private void logStarted() {
     List<Integer> ports = proxy.ports();
     for (int i = 0; i < config.listen().size(); i++) {
-      LOG.info("listening on http://{}:{} ({} workers)", config.listen().get(i).address(),
-          i < ports.size() ? ports.get(i) : config.listen().get(i).port(), config.workers());
+      var l = config.listen().get(i);
+      LOG.info("listening on {} ({} workers{})", l.url(i < ports.size() ? ports.get(i) : l.port()),
+          config.workers(), l.secure() ? ", TLS " + tether.tls.ServerTls.describe(l.tls().engine()) : "");
     }
     if (admin != null) {
       LOG.info("admin on http://{}:{}/ (status page, /status, /metrics)", config.admin().address(), admin.port());

@@ -1,7 +1,11 @@
 package tether.cli;
 
 import tether.config.RouteConfig;
+import tether.config.ListenConfig;
 import tether.config.ServerConfig;
+import tether.config.TlsConfig;
+import tether.tls.CertificateKeyPair;
+import tether.tls.ServerTls;
 import tether.config.StickyConfig;
 import tether.config.Units;
 import tether.config.TetherConfig;
@@ -15,8 +19,7 @@ final class ConfigSummary {
 
   static String describe(TetherConfig config) {
     StringBuilder out = new StringBuilder();
-    config.listen().forEach(l -> out.append("listen ").append(l.address()).append(':').append(l.port())
-        .append('\n'));
+    config.listen().forEach(l -> out.append(listen(l, config)));
     for (UpstreamConfig u : config.upstreams().values()) {
       out.append("upstream ").append(u.name()).append(": balance ").append(u.balance().name().toLowerCase())
           .append(", max_attempts ").append(u.maxAttempts()).append('\n');
@@ -81,6 +84,44 @@ final class ConfigSummary {
       out.append("; response: ").append(rules.response());
     }
     return out.append('\n').toString();
+  }
+
+  /** One listener: its address, protocols and certificates (names, expiry), redirect and HSTS. */
+  private static String listen(ListenConfig l, TetherConfig config) {
+    StringBuilder out = new StringBuilder("listen ").append(l.address()).append(':').append(l.port());
+    if (l.secure()) {
+      TlsConfig tls = l.tls();
+      out.append(" https (TLS 1.2/1.3, ").append(ServerTls.describe(tls.engine())).append("; ALPN ")
+          .append(tls.http2() ? "h2, http/1.1" : "http/1.1").append(')');
+      if (l.hsts() != null) {
+        out.append(", Strict-Transport-Security: ").append(l.hsts().headerValue());
+      }
+      out.append('\n');
+      long now = System.currentTimeMillis();
+      for (int i = 0; i < tls.certificates().size(); i++) {
+        CertificateKeyPair c = tls.certificates().get(i);
+        long days = (c.notAfter().toEpochMilli() - now) / 86_400_000L;
+        out.append("  certificate ").append(c.certFile()).append(": ").append(String.join(", ", c.names()))
+            .append(i == 0 ? " (default)" : "").append(", expires ").append(c.notAfter()).append(" (in ")
+            .append(days).append(" days)").append(days < 14 ? " RENEW SOON" : "").append('\n');
+      }
+    } else {
+      out.append(" http").append(l.h2c() ? " (HTTP/1.1 and h2c)" : "");
+      if (l.redirectHttpsPort() != 0) {
+        out.append(", redirects to https (port ").append(l.redirectHttpsPort()).append(") but ")
+            .append("/.well-known/acme-challenge/");
+      }
+      out.append('\n');
+    }
+    if (l.secure() && l.tls().http2() || l.h2c()) {
+      var h2 = config.http2();
+      out.append("  http/2: ").append(h2.maxConcurrentStreams()).append(" streams per connection, header list ")
+          .append(config.limits().maxHeaderBytes()).append(" bytes, windows ").append(h2.streamWindow())
+          .append(" per stream / ").append(h2.connectionWindow()).append(" per connection, more than ")
+          .append(h2.maxResets()).append(" resets in ").append(Units.format(h2.resetWindow()))
+          .append(" -> GOAWAY\n");
+    }
+    return out.toString();
   }
 
   private static String sticky(StickyConfig config) {

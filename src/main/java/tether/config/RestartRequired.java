@@ -5,9 +5,10 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * The keys a reload cannot apply to a running process: {@code workers} (the event loops are made at start) and
- * {@code admin} (the operator listener that serves the reload itself). A reload that changes one is refused whole,
- * naming each, rather than half applied; every other key applies on reload.
+ * The keys a reload cannot apply to a running process: {@code workers} (the event loops are made at start),
+ * {@code admin} (the operator listener that serves the reload itself), and a TLS listener's {@code tls.engine} on a
+ * port that stays bound. A reload that changes one is refused whole, naming each, rather than half applied; every
+ * other key applies on reload (certificates and {@code access_log} included).
  */
 public final class RestartRequired {
 
@@ -18,7 +19,26 @@ public final class RestartRequired {
     List<String> changed = new ArrayList<>();
     check(changed, "workers", running.workers(), next.workers());
     check(changed, "admin", running.admin(), next.admin());
+    tlsEngines(changed, running, next);
     return changed;
+  }
+
+  /**
+   * A port keeps the TLS engine it was first bound with (its TLS context is the first server's, see
+   * {@code ProxyVerticle.refreshTls}): certificates change on reload, the engine of a port still bound does not.
+   */
+  private static void tlsEngines(List<String> changed, TetherConfig running, TetherConfig next) {
+    for (int i = 0; i < next.listen().size(); i++) {
+      ListenConfig l = next.listen().get(i);
+      for (ListenConfig r : running.listen()) {
+        if (l.secure() && r.secure() && r.port() == l.port() && r.address().equals(l.address())
+            && r.tls().engine().resolve() != l.tls().engine().resolve()) {
+          changed.add("listen[" + i + "].tls.engine: changed from " + r.tls().engine().resolve().name().toLowerCase()
+              + " to " + l.tls().engine().resolve().name().toLowerCase() + " on a bound port: needs a restart"
+              + " (the running process keeps the previous value; nothing was reloaded)");
+        }
+      }
+    }
   }
 
   private static void check(List<String> changed, String key, Object was, Object now) {

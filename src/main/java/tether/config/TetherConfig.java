@@ -8,6 +8,7 @@ import java.util.Map;
  * servers named by a host name are looked up again (see {@code tether.resolve.ServerResolver}). {@code errorPages}:
  * the global ones (each upstream's {@link UpstreamConfig#errorPages()} already falls back to them).
  * {@code compression}: the top level's block (each route carries its own, merged over it).
+ * {@code http2}: the limits of HTTP/2 client connections.
  */
 public record TetherConfig(
     String source,
@@ -24,7 +25,8 @@ public record TetherConfig(
     java.time.Duration resolve,
     tether.edge.ErrorPages errorPages,
     tether.edge.ServerHeader serverHeader,
-    CompressionConfig compression) {
+    CompressionConfig compression,
+    Http2Config http2) {
 
   public TetherConfig {
     listen = List.copyOf(listen);

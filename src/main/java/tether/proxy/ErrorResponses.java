@@ -6,6 +6,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -26,6 +27,9 @@ final class ErrorResponses {
   private static final long LOG_EVERY_NANOS = TimeUnit.SECONDS.toNanos(1);
   private static final AtomicLong nextLog = new AtomicLong(System.nanoTime());
   private static final AtomicLong unlogged = new AtomicLong();
+  /** RST_STREAM codes (RFC 9113 §7). */
+  private static final long NO_ERROR = 0;
+  private static final long INTERNAL_ERROR = 2;
 
   private ErrorResponses() {}
 
@@ -33,6 +37,7 @@ final class ErrorResponses {
    * A plain answer, outside any route.
    *
    * @param closeConnection true when the request body may be left unread, so the connection cannot be reused
+   *                        (HTTP/2: only this stream is ended, see {@link #dropRest})
    */
   static void send(HttpServerRequest req, int status, String detail, boolean closeConnection) {
     send(req, status, detail, closeConnection, ErrorPages.NONE, null);
@@ -83,7 +88,7 @@ final class ErrorResponses {
       return;
     }
     if (resp.headWritten()) {
-      req.connection().close();
+      abort(req);
       return;
     }
     resp.headers().clear();
@@ -112,12 +117,39 @@ final class ErrorResponses {
     if (decorate != null) {
       decorate.accept(resp.headers());
     }
-    if (closeConnection) {
-      resp.putHeader(HttpHeaders.CONNECTION, "close");
+    boolean h2 = req.version() == HttpVersion.HTTP_2;
+    if (closeConnection && !h2) {
+      resp.putHeader(HttpHeaders.CONNECTION, "close"); // (a connection-specific header is malformed in HTTP/2)
     }
     Future<Void> ended = body == null ? resp.end() : resp.end(body);
     if (closeConnection) {
-      ended.onComplete(v -> req.connection().close());
+      ended.onComplete(v -> dropRest(req));
+    }
+  }
+
+  /**
+   * After a complete answer to a request whose body may be unread: HTTP/1 closes the connection; HTTP/2 asks the
+   * client to stop sending with RST_STREAM NO_ERROR (RFC 9113 §8.1) when it is still sending, and the
+   * connection's other streams go on.
+   */
+  static void dropRest(HttpServerRequest req) {
+    if (req.version() != HttpVersion.HTTP_2) {
+      req.connection().close();
+    } else if (!req.isEnded()) {
+      req.response().reset(NO_ERROR);
+    }
+  }
+
+  /**
+   * A response that cannot be completed (its head is out, its body broke): HTTP/1 closes the connection, the only
+   * way to tell the client it is truncated; HTTP/2 resets just this stream with INTERNAL_ERROR, as nginx and Envoy
+   * do, so one broken backend response does not take the connection's other streams down.
+   */
+  static void abort(HttpServerRequest req) {
+    if (req.version() == HttpVersion.HTTP_2) {
+      req.response().reset(INTERNAL_ERROR);
+    } else {
+      req.connection().close();
     }
   }
 

@@ -69,8 +69,6 @@ final class ProxyExchange {
   private boolean upgrade;
   private boolean finished;
   private String requestId;
-  /** The response-body silence timer, -1 when none runs. */
-  private long bodyTimer = -1;
   /** What the route's rate and connection limits said; released when the exchange ends. */
   private Admission admission;
   private ServerHeader serverHeader = ServerHeader.PASS;
@@ -99,8 +97,9 @@ final class ProxyExchange {
     ProxySnapshot snapshot = ctx.snapshot();
     var limits = snapshot.config().limits();
     serverHeader = snapshot.config().serverHeader();
-    chunked = req.headers().contains(HttpHeaders.TRANSFER_ENCODING);
     String contentLength = req.getHeader(HttpHeaders.CONTENT_LENGTH);
+    chunked = req.headers().contains(HttpHeaders.TRANSFER_ENCODING)
+        || (contentLength == null && Http2Requests.bodyFollows(req)); // h2: a body of unknown length
     hasBody = chunked || (contentLength != null && !contentLength.equals("0"));
     RequestValidator.Rejection rejection = RequestValidator.check(req, limits);
     if (rejection != null) {
@@ -136,7 +135,7 @@ final class ProxyExchange {
       fail(413, "request body larger than " + limits.maxBodyBytes() + " bytes", true);
       return;
     }
-    expectContinue = hasBody && req.version() == HttpVersion.HTTP_1_1
+    expectContinue = hasBody && req.version() != HttpVersion.HTTP_1_0
         && "100-continue".equalsIgnoreCase(req.getHeader(HttpHeaders.EXPECT));
     admission = route.limits().admit(req.headers(), req.remoteAddress().hostAddress(),
         snapshot.config().trustedProxies());
@@ -361,7 +360,7 @@ final class ProxyExchange {
     }
     HttpClientRequest out = ar.result();
     if (finished) {
-      out.reset();
+      out.exceptionHandler(err -> { }).reset(); // the client left while connecting: no log line
       a.end(false);
       return;
     }
@@ -416,26 +415,6 @@ final class ProxyExchange {
     sent.onSuccess(v -> {
       if (!a.responded && !a.abandoned) {
         out.idleTimeout(ctx.responseTimeoutMillis());
-      }
-    });
-  }
-
-  /**
-   * The longest silence in the response body is {@code response_header} too. Our own timer, cancelled when the
-   * exchange ends (Vert.x's request idle timer is never cancelled after the response: it kept every request alive
-   * for 30 s, ~2 GB at 12k req/s); progress is what reached the client.
-   */
-  private void watchBodySilence(HttpClientResponse in) {
-    long written = req.response().bytesWritten();
-    bodyTimer = ctx.vertx().setTimer(ctx.responseTimeoutMillis(), id -> {
-      bodyTimer = -1;
-      if (finished) {
-        return;
-      }
-      if (req.response().bytesWritten() == written) {
-        in.request().reset(); // the pipe fails: the client connection closes, the response reads as truncated
-      } else {
-        watchBodySilence(in);
       }
     });
   }
@@ -495,7 +474,7 @@ final class ProxyExchange {
       case FAIL -> fail(decision.status(), decision.status() == 504 ? "upstream server did not answer in time"
           : "upstream server unreachable or broken");
       case CLOSE_CLIENT -> {
-        req.connection().close();
+        ErrorResponses.abort(req);
         finish(502, true, true);
       }
     }
@@ -544,9 +523,6 @@ final class ProxyExchange {
       fail(502, "upstream server switched protocols unasked", true);
       return;
     }
-    if (status != 101) {
-      watchBodySilence(in);
-    }
     HttpServerResponse resp = req.response();
     resp.setStatusCode(status);
     String message = in.statusMessage();
@@ -573,7 +549,8 @@ final class ProxyExchange {
       return;
     }
     // compressed: no Content-Length any more, so chunked below
-    ReadStream<Buffer> body = Compression.apply(compression, req, status, resp.headers(), in);
+    SilenceTimeout silence = new SilenceTimeout(ctx.vertx(), in, ctx.responseTimeoutMillis()); // the longest silence
+    ReadStream<Buffer> body = Compression.apply(compression, req, status, resp.headers(), silence);
     boolean bodyAllowed = req.method() != HttpMethod.HEAD && status >= 200 && status != 204 && status != 304;
     if (bodyAllowed && !resp.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
       resp.setChunked(true);
@@ -585,11 +562,13 @@ final class ProxyExchange {
     // timeout)
     shared.onComplete(v -> {
       if (finished) {
+        silence.cancel();
         Compression.release(body);
         pipe.close();
         return;
       }
       pipe.to(resp).onComplete(done -> {
+        silence.cancel();
         if (done.succeeded()) {
           finish(status, false, false);
         } else if (finished || resp.closed()) {
@@ -598,7 +577,7 @@ final class ProxyExchange {
         } else {
           Compression.release(body);
           in.request().reset();
-          req.connection().close();
+          ErrorResponses.abort(req);
           backend.reportFailure(Failover.Kind.BROKEN_BODY.label());
           ctx.listener().backendFailed(backend, Failover.Kind.BROKEN_BODY.label());
           finish(status, true, true);
@@ -649,11 +628,12 @@ final class ProxyExchange {
   }
 
   private void clientGone() {
-    if (!finished) {
-      Attempt a = attempt;
-      finish(499, true, true); // first: the reset fails the attempt at once, which must not count against the server
-      if (a != null && a.request != null) {
-        a.request.reset();
+    // (an HTTP/2 stream also closes when both sides ended well: the response's end, not the close, finishes that)
+    if (!finished && !req.response().ended()) {
+      HttpClientRequest pending = attempt == null ? null : attempt.request;
+      finish(499, true, true); // first: the reset below fails the attempt at once, and that is no server's fault
+      if (pending != null) {
+        pending.reset();
       }
     }
   }
@@ -663,10 +643,6 @@ final class ProxyExchange {
       return;
     }
     finished = true;
-    if (bodyTimer >= 0) {
-      ctx.vertx().cancelTimer(bodyTimer);
-      bodyTimer = -1;
-    }
     if (admission != null) {
       admission.release();
     }

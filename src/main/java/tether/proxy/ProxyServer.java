@@ -20,7 +20,8 @@ import tether.upstream.UpstreamRegistry;
  * host names it brings and, when what the listeners are built from changed (addresses, limits, timeouts, pool
  * sizes), binds a new set of listeners next to the old one (Vert.x shares a port between them); nothing is visible
  * yet. Then {@link #publish} swaps the snapshot and retires the old listeners, or {@link #abandon} drops what was
- * staged. A failure while staging (a port that cannot be bound) changes nothing.
+ * staged. A failure while staging (a port that cannot be bound) changes nothing. TLS listeners re-read their
+ * certificates on every reload (config load reads the files): a renewed certificate needs no restart.
  */
 public final class ProxyServer {
 
@@ -84,7 +85,12 @@ public final class ProxyServer {
       if (running == null || sameListeners(running.config, config)) {
         return Future.succeededFuture(new Staged(config, next, null));
       }
-      return deploy(config).map(d -> new Staged(config, next, d));
+      return deploy(config).compose(d -> refreshTls(d).transform(ar -> {
+        if (ar.succeeded()) {
+          return Future.succeededFuture(new Staged(config, next, d));
+        }
+        return vertx.undeploy(d.id).transform(x -> Future.failedFuture(ar.cause()));
+      }));
     });
   }
 
@@ -123,14 +129,26 @@ public final class ProxyServer {
         .map(id -> new Deployment(id, List.copyOf(instances), config));
   }
 
+  /**
+   * New listeners share their ports with the running ones, and with them the first server's TLS context: the
+   * certificates just read (a renewed file) replace it here, for new connections on those ports.
+   */
+  private static Future<?> refreshTls(Deployment d) {
+    return d.instances.isEmpty() ? Future.succeededFuture() : d.instances.get(0).refreshTls();
+  }
+
   private Future<Void> retire(Deployment old, Duration grace) {
     return Future.all(old.instances.stream().map(v -> v.shutdown(grace)).toList())
         .transform(ar -> vertx.undeploy(old.id));
   }
 
-  /** What a listener set and its backend pools are built from: a change rebinds them. */
+  /**
+   * What a listener set and its backend pools are built from: a change rebinds them. The listen entries carry the
+   * certificates' PEM text as read at load, so a renewed certificate file counts as a change.
+   */
   private static boolean sameListeners(TetherConfig a, TetherConfig b) {
     return a.listen().equals(b.listen()) && a.workers() == b.workers() && a.limits().equals(b.limits())
+        && a.http2().equals(b.http2())
         && a.timeouts().equals(b.timeouts()) && poolSizes(a).equals(poolSizes(b));
   }
 

@@ -8,6 +8,7 @@ import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.Http2Settings;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.impl.ConnectionBase;
@@ -21,7 +22,9 @@ import java.util.concurrent.TimeUnit;
 import tether.upstream.Backend;
 import java.util.List;
 import java.util.function.Supplier;
+import tether.config.Http2Config;
 import tether.config.ListenConfig;
+import tether.tls.ServerTls;
 import tether.config.ListenException;
 import tether.config.TetherConfig;
 
@@ -40,6 +43,7 @@ final class ProxyVerticle extends VerticleBase implements ProxyContext {
   // connections whose first request head has not arrived yet, with their header-timeout timer
   private final Map<HttpConnection, Long> awaitingHead = new HashMap<>();
   private final List<HttpServer> servers = new ArrayList<>();
+  private final List<HttpServerOptions> serverOptions = new ArrayList<>();
   // open backend connections and the server each one was opened for (this event loop only, so no lock)
 
   ProxyVerticle(Supplier<ProxySnapshot> snapshots, ProxyListener listener, TetherConfig startConfig,
@@ -74,9 +78,14 @@ final class ProxyVerticle extends VerticleBase implements ProxyContext {
                 vertx.cancelTimer(timer);
               }
             }
+            if (FrontDoor.redirected(req, l, snapshots.get().config().limits())) {
+              return;
+            }
+            FrontDoor.hsts(req, l);
             new ProxyExchange(this, req).start();
           });
       servers.add(server);
+      serverOptions.add(options);
       String key = "listen[" + listening.size() + "]";
       listening.add(server.listen()
           .recover(err -> Future.failedFuture(ListenException.of(key, l.address(), l.port(), err))));
@@ -164,13 +173,52 @@ final class ProxyVerticle extends VerticleBase implements ProxyContext {
 
   private HttpServerOptions serverOptions(ListenConfig l) {
     var limits = startConfig.limits();
-    return new HttpServerOptions().setHost(l.address()).setPort(l.port())
+    HttpServerOptions options = new HttpServerOptions().setHost(l.address()).setPort(l.port())
         .setIdleTimeout((int) Math.max(1, startConfig.timeouts().idle().toSeconds()))
         .setMaxHeaderSize(limits.maxHeaderBytes())
         .setMaxInitialLineLength(limits.maxUriBytes() + 64)
-        .setHttp2ClearTextEnabled(false)
+        .setHttp2ClearTextEnabled(l.h2c())
         .setPerFrameWebSocketCompressionSupported(false)
         .setPerMessageWebSocketCompressionSupported(false);
+    http2Limits(options, startConfig.http2(), limits.maxHeaderBytes());
+    if (l.secure()) {
+      ServerTls.apply(options, l.tls().certificates(), l.tls().engine(), l.tls().http2());
+    }
+    return options;
+  }
+
+  /**
+   * The HTTP/2 limits (nginx's http2_max_concurrent_streams, Envoy's http2_protocol_options): the SETTINGS Tether
+   * announces (streams, header list size, stream window) and the connection window, which Netty's flow control
+   * enforces (a stream whose body Tether has not passed on gets no WINDOW_UPDATE); and the rapid reset limit, which
+   * Vert.x passes to Netty's {@code decoderEnforceMaxRstFramesPerWindow} (GOAWAY ENHANCE_YOUR_CALM). CONTINUATION
+   * floods are bounded by Netty itself: a header block past 1.25x the header list size is a connection error.
+   */
+  static void http2Limits(HttpServerOptions options, Http2Config h2, int maxHeaderBytes) {
+    options.setInitialSettings(new Http2Settings()
+            .setMaxConcurrentStreams(h2.maxConcurrentStreams())
+            .setMaxHeaderListSize(maxHeaderBytes)
+            .setInitialWindowSize(h2.streamWindow()))
+        .setHttp2ConnectionWindowSize(h2.connectionWindow())
+        .setHttp2RstFloodMaxRstFramePerWindow(h2.maxResets())
+        .setHttp2RstFloodWindowDuration((int) h2.resetWindow().toSeconds())
+        .setHttp2RstFloodWindowDurationTimeUnit(TimeUnit.SECONDS);
+  }
+
+  /**
+   * On reload: the TLS context of a port is the first server's, shared by every server bound to the port since
+   * (Vert.x's shared servers), so new listeners next to old ones would keep serving the old certificates. This
+   * rebuilds it from this instance's options (forced: Vert.x caches contexts by key material only), so renewed
+   * certificates, SNI names and ALPN apply to new connections on the port.
+   */
+  Future<?> refreshTls() {
+    List<Future<Boolean>> updated = new ArrayList<>();
+    for (int i = 0; i < servers.size(); i++) {
+      if (serverOptions.get(i).isSsl()) {
+        updated.add(servers.get(i).updateSSLOptions(serverOptions.get(i).getSslOptions(), true));
+      }
+    }
+    return Future.all(updated);
   }
 
   /** The ports this instance listens on (differs from config where it said 0). */

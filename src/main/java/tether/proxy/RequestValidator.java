@@ -22,6 +22,12 @@ final class RequestValidator {
 
   /** @return null when the request may be forwarded */
   static Rejection check(HttpServerRequest req, LimitsConfig limits) {
+    if (req.uri() == null) { // HTTP/2 CONNECT (RFC 9113 §8.5) has no :path: Tether is no tunnel
+      return new Rejection(405, "CONNECT is not supported");
+    }
+    if (req.version() == HttpVersion.HTTP_2 && req.authority() == null) {
+      return new Rejection(400, "an HTTP/2 request needs :authority or Host"); // RFC 9113 §8.3.1
+    }
     MultiMap headers = req.headers();
     List<String> hosts = headers.getAll(HttpHeaders.HOST);
     if (hosts.size() > 1 || (hosts.isEmpty() && req.version() == HttpVersion.HTTP_1_1)) {

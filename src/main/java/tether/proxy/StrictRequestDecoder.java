@@ -40,9 +40,15 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
     this.maxTrailerBytes = options.getMaxHeaderSize();
   }
 
-  /** Puts a strict decoder in place of the connection's own; uses Vert.x internals (no public hook exists). */
+  /**
+   * Puts a strict decoder in place of the connection's own; uses Vert.x internals (no public hook exists). Not on
+   * HTTP/2 connections (no HTTP/1 decoder), nor on an HTTP/1 connection of an h2c listener: Vert.x announces that
+   * one only once its first request head is decoded ("h2c" upgrade handler still in place), when swapping the
+   * decoder would lose the bytes after that head.
+   */
   static void install(HttpConnection connection, HttpServerOptions options) {
-    if (connection instanceof ConnectionBase base && base.channel().pipeline().get("httpDecoder") != null) {
+    if (connection instanceof ConnectionBase base && base.channel().pipeline().get("httpDecoder") != null
+        && base.channel().pipeline().get("h2c") == null) {
       base.channel().pipeline().replace("httpDecoder", "httpDecoder", new StrictRequestDecoder(options));
     }
   }

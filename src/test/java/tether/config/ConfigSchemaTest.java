@@ -42,12 +42,20 @@ class ConfigSchemaTest {
 
   private static final Path SCHEMA = Path.of("conf/tether.schema.json");
   private static final Path FULL = Path.of("src/test/resources/tether/config/full.yaml");
-  private static final Map<String, String> ENV = Map.of("TETHER_ADMIN_TOKEN", "t", "ADMIN_TOKEN", "t",
-      "KEY_NEW", "k");
+  private static final Map<String, String> ENV = new java.util.HashMap<>(Map.of("TETHER_ADMIN_TOKEN", "t",
+      "ADMIN_TOKEN", "t", "KEY_NEW", "k"));
   private static final JsonMapper JSON = JsonMapper.builder().build();
 
   private static JsonNode schemaJson;
   private static Schema schema;
+
+  /** full.yaml's TLS listener reads a real certificate, made here (a test-only one, never committed). */
+  @BeforeAll
+  static void certificate(@org.junit.jupiter.api.io.TempDir Path dir) {
+    tether.testing.TestCertificates.Pair pair = tether.testing.TestCertificates.in(dir).leaf("localhost", "localhost");
+    ENV.put("TLS_CERT", pair.cert().toString());
+    ENV.put("TLS_KEY", pair.key().toString());
+  }
 
   @BeforeAll
   static void load() throws IOException {
