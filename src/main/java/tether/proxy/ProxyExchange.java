@@ -4,7 +4,6 @@ import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClientConnection;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpConnectOptions;
@@ -30,11 +29,9 @@ import tether.config.CompressionConfig;
 import tether.sticky.Pin;
 import tether.sticky.StickyRequest;
 import tether.sticky.StickySession;
-import tether.upstream.Attempts;
 import tether.upstream.Backend;
 import tether.upstream.Maintenance;
 import tether.upstream.Upstream;
-import tether.upstream.balancing.HashRing;
 
 /**
  * One client request, from routing to the last byte: pick (sticky first, then balancing), connect, forward,
@@ -53,8 +50,7 @@ final class ProxyExchange {
   private final long startNanos = System.nanoTime();
   private Upstream upstream;
   private StickySession sticky;
-  private Pin pin = Pin.NONE;
-  private Attempts tried;
+  private Placement placement;
   private boolean hasBody;
   private boolean chunked;
   private boolean expectContinue;
@@ -63,7 +59,6 @@ final class ProxyExchange {
   private RequestTarget target;
   private boolean https;
   private boolean trusted;
-  private StickyOutcome stickyOutcome;
   private Attempt attempt;
   private boolean freshRetried;
   private boolean upgrade;
@@ -79,14 +74,8 @@ final class ProxyExchange {
   /** The route's: what {@link Compression} may do to the response. */
   private CompressionConfig compression = CompressionConfig.OFF;
   /** Failed attempts' addresses and outcomes, for the access log; null in the usual one-attempt case. */
-  private StringBuilder[] failedAttempts;
+  private final AttemptLog attemptLog = new AttemptLog();
 
-  /** What stickiness did for this request, as the access log and debug header name it. */
-  enum StickyOutcome {
-    HIT, NEW, REPIN;
-
-    final String label = name().toLowerCase();
-  }
 
   ProxyExchange(ProxyContext ctx, HttpServerRequest req) {
     this.ctx = ctx;
@@ -164,8 +153,8 @@ final class ProxyExchange {
   /** Sticky first, then balancing. {@code paused}: the request was paused while the pin was looked up. */
   private void route(ProxySnapshot snapshot, long length, Pin resolved, boolean paused) {
     var limits = snapshot.config().limits();
-    pin = resolved;
-    tried = new Attempts(upstream.config().maxAttempts());
+    placement = new Placement(upstream, resolved, sticky != StickySession.NONE, ctx.listener(),
+        req.remoteAddress().hostAddress());
     upgrade = Handshake.isWebSocket(req.method(), req.version(), req.headers(), hasBody);
     if (hasBody && !chunked && length <= upstream.config().retryBuffer() && Failover.isIdempotent(req.method())) {
       // small body of an idempotent request: hold it whole so a failed attempt can be replayed elsewhere
@@ -257,7 +246,7 @@ final class ProxyExchange {
   }
 
   private void nextAttempt(Throwable previousFailure) {
-    Backend backend = choose();
+    Backend backend = placement.next();
     if (backend == null) {
       if (previousFailure == null) {
         fail(503, "no server available");
@@ -267,7 +256,6 @@ final class ProxyExchange {
       }
       return;
     }
-    tried.add(backend);
     if (upgrade) {
       freshAttempt(backend); // a tunnel neither takes a pooled connection nor gives one back
       return;
@@ -295,49 +283,6 @@ final class ProxyExchange {
           return conn.request(requestOptions(backend));
         })
         .onComplete(ar -> connected(a, ar));
-  }
-
-  /** The pinned server if it can take the request, else the balancer's choice among those not yet tried. */
-  private Backend choose() {
-    Backend pinned = pin.target();
-    long now = System.nanoTime();
-    if (pinned != null && !tried.contains(pinned)) {
-      String refusal = upstream.pinRefusal(pinned, now);
-      if (refusal == null) {
-        stickyOutcome = StickyOutcome.HIT;
-        return pinned;
-      }
-      repin(refusal);
-    } else if (pin.invalid() != null && stickyOutcome == null) {
-      repin(pin.invalid());
-    }
-    Backend chosen;
-    if (pin.hash() != 0) {
-      chosen = upstream.pickByHash(pin.hash(), tried);
-    } else if (stickyOutcome == StickyOutcome.REPIN && pin.userKey() != null) {
-      // the user's new server is a function of its key: a page's parallel requests all land on one server
-      chosen = upstream.pickByHash(HashRing.hash(pin.userKey()), tried);
-    } else {
-      chosen = upstream.pick(balancingHash(), tried);
-    }
-    if (chosen != null && stickyOutcome == null && sticky != StickySession.NONE) {
-      stickyOutcome = StickyOutcome.NEW;
-    }
-    return chosen;
-  }
-
-  private void repin(String reason) {
-    if (stickyOutcome == null || stickyOutcome == StickyOutcome.HIT) {
-      stickyOutcome = StickyOutcome.REPIN;
-      ctx.listener().repinned(upstream.name(), reason);
-    }
-  }
-
-  private long balancingHash() {
-    if (upstream.config().balance() == tether.config.Balance.IP_HASH) {
-      return HashRing.hash(req.remoteAddress().hostAddress());
-    }
-    return 0;
   }
 
   private RequestOptions requestOptions(Backend backend) {
@@ -449,14 +394,14 @@ final class ProxyExchange {
       return;
     }
     Backend failed = a.backend;
-    noteFailedAttempt(a, kind.label());
+    attemptLog.failed(a, kind.label());
     if (kind.blamesServer()) {
       failed.reportFailure(kind.label());
       ctx.listener().backendFailed(failed, kind.label());
     }
     Failover.Decision decision = Failover.decide(kind, a.phase,
         new Failover.Request(req.method(), replayable(), upstream.config().retryAfterSend()),
-        upstream.config().maxAttempts() - tried.count(), freshRetried);
+        placement.attemptsLeft(), freshRetried);
     a.end(kind.blamesServer());
     switch (decision.action()) {
       case RETRY_SAME_SERVER_FRESH_CONNECTION -> {
@@ -465,9 +410,7 @@ final class ProxyExchange {
         freshAttempt(failed);
       }
       case RETRY_ELSEWHERE -> {
-        if (failed == pin.target()) {
-          repin(kind.label());
-        }
+        placement.failed(failed, kind.label());
         ctx.listener().retried(failed, kind.label());
         nextAttempt(cause);
       }
@@ -478,31 +421,6 @@ final class ProxyExchange {
         finish(502, true, true);
       }
     }
-  }
-
-  private void noteFailedAttempt(Attempt a, String outcome) {
-    if (failedAttempts == null) {
-      failedAttempts = new StringBuilder[] {new StringBuilder(), new StringBuilder()};
-    }
-    failedAttempts[0].append(a.backend.address()).append(", ");
-    failedAttempts[1].append(outcome).append(", ");
-    a.failureNoted = true;
-  }
-
-  /** nginx's $upstream_addr and $upstream_status: every attempt, the last one included; null without any. */
-  private String[] attemptColumns(Attempt last, int status) {
-    if (last == null) {
-      return new String[2];
-    }
-    String addr = last.failureNoted ? "" : String.valueOf(last.backend.address());
-    String outcome = last.failureNoted ? "" : last.responded ? Integer.toString(status) : "-";
-    if (failedAttempts == null) {
-      return new String[] {addr, outcome};
-    }
-    String addrs = failedAttempts[0] + addr;
-    String outcomes = failedAttempts[1] + outcome;
-    return last.failureNoted ? new String[] {addrs.substring(0, addrs.length() - 2),
-        outcomes.substring(0, outcomes.length() - 2)} : new String[] {addrs, outcomes};
   }
 
   private void respond(Attempt a, HttpClientResponse in) {
@@ -534,10 +452,11 @@ final class ProxyExchange {
     if (rules != null && rules.response() != null) {
       rules.response().apply(resp.headers(), this::variable); // before the sticky cookie: a rule cannot drop it
     }
-    Future<Void> shared = sticky.onResponseShared(pin, backend, in.headers(), resp.headers(), https);
-    if (stickyOutcome == StickyOutcome.HIT) {
-      ctx.listener().stickyHit(backend, pin.userKey());
-    } else if (stickyOutcome == StickyOutcome.NEW) {
+    Future<Void> shared = sticky.onResponseShared(placement.pin(), backend, in.headers(), resp.headers(), https);
+    Placement.StickyOutcome stickyOutcome = placement.outcome();
+    if (stickyOutcome == Placement.StickyOutcome.HIT) {
+      ctx.listener().stickyHit(backend, placement.pin().userKey());
+    } else if (stickyOutcome == Placement.StickyOutcome.NEW) {
       ctx.listener().newPin(upstream.name());
     }
     if (upstream.config().debugHeader()) {
@@ -651,14 +570,19 @@ final class ProxyExchange {
     if (a != null) {
       a.end(failed && status >= 500);
     }
-    String[] columns = attemptColumns(a, status);
+    String[] columns = attemptLog.columns(a, status);
     ctx.listener().exchangeEnded(new ExchangeRecord(req.remoteAddress().hostAddress(), req.method().name(),
         req.uri(), req.version() == null ? "HTTP/1.1" : protocol(req), status, req.response().bytesWritten(),
         req.bytesRead(), upstream == null ? null : upstream.name(), a == null ? null : a.backend.name(),
-        a == null ? -1 : now - a.startNanos, now - startNanos, stickyOutcome == null ? null : stickyOutcome.label,
-        tried == null ? 0 : tried.count(), truncated, req.getHeader(HttpHeaders.REFERER),
+        a == null ? -1 : now - a.startNanos, now - startNanos, stickyLabel(), placement == null ? 0
+        : placement.attempts(), truncated, req.getHeader(HttpHeaders.REFERER),
         req.getHeader(HttpHeaders.USER_AGENT), target == null || target.authority() == null ? null
         : target.authority().toString(), requestId, columns[0], columns[1]));
+  }
+
+  private String stickyLabel() {
+    Placement.StickyOutcome o = placement == null ? null : placement.outcome();
+    return o == null ? null : o.label;
   }
 
   private static String protocol(HttpServerRequest req) {
