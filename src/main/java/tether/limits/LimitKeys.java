@@ -2,7 +2,7 @@ package tether.limits;
 
 import io.netty.util.NetUtil;
 import io.vertx.core.MultiMap;
-import io.vertx.core.http.HttpHeaders;
+import tether.sticky.Cookies;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -61,22 +61,9 @@ final class LimitKeys {
     return leftmost != null ? leftmost : peer; // every hop trusted: the farthest one is the client
   }
 
-  /** The first value of cookie {@code name} in the Cookie headers, without a full parse. */
+  /** The first value of cookie {@code name} in the Cookie headers, as stickiness reads it. */
   static String cookie(MultiMap headers, String name) {
-    for (String header : headers.getAll(HttpHeaders.COOKIE)) {
-      int from = 0;
-      while (from < header.length()) {
-        int semi = header.indexOf(';', from);
-        int end = semi < 0 ? header.length() : semi;
-        int eq = header.indexOf('=', from);
-        if (eq > 0 && eq < end && header.substring(from, eq).trim().equals(name)) {
-          String v = header.substring(eq + 1, end).trim();
-          return v.length() >= 2 && v.startsWith("\"") && v.endsWith("\"") ? v.substring(1, v.length() - 1) : v;
-        }
-        from = end + 1;
-      }
-    }
-    return null;
+    return Cookies.first(headers, name);
   }
 
   private static String digest(String value) {

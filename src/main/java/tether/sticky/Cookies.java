@@ -5,8 +5,11 @@ import io.vertx.core.http.HttpHeaders;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Reads and strips one cookie in Cookie headers, and reads it in Set-Cookie headers, without a full parse. */
-final class Cookies {
+/**
+ * Reads and strips one cookie in Cookie headers, and reads it in Set-Cookie headers, without a full parse (RFC 6265
+ * §5.4 pairs; a quoted value unquoted). Stickiness uses all of it; {@link #first} is public for the rate limiter.
+ */
+public final class Cookies {
 
   private Cookies() {}
 
@@ -31,7 +34,8 @@ final class Cookies {
     return out;
   }
 
-  static String first(MultiMap headers, String name) {
+  /** The first value of cookie {@code name} in the request's Cookie headers, or null. */
+  public static String first(MultiMap headers, String name) {
     List<String> all = values(headers, name);
     return all.isEmpty() ? null : all.get(0);
   }
