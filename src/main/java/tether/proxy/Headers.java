@@ -15,9 +15,8 @@ final class Headers {
   static void copyEndToEnd(MultiMap from, MultiMap to) {
     String connection = from.get(HttpHeaders.CONNECTION);
     for (Map.Entry<String, String> header : from) {
-      String name = header.getKey();
-      if (!isHopByHop(name) && (connection == null || !listed(connection, name))) {
-        to.add(name, header.getValue());
+      if (isEndToEnd(header.getKey(), connection)) {
+        to.add(header.getKey(), header.getValue());
       }
     }
   }
@@ -31,8 +30,7 @@ final class Headers {
     String cookies = null;
     for (Map.Entry<String, String> header : from) {
       String name = header.getKey();
-      if (isHopByHop(name) || (connection != null && listed(connection, name))
-          || name.equalsIgnoreCase("host")) {
+      if (!isEndToEnd(name, connection) || name.equalsIgnoreCase("host")) {
         continue;
       }
       if (name.equalsIgnoreCase("cookie")) {
@@ -46,6 +44,11 @@ final class Headers {
     }
   }
 
+  /** Not hop-by-hop, and not named by the message's {@code Connection} header (null when it has none). */
+  private static boolean isEndToEnd(String name, String connection) {
+    return !isHopByHop(name) && (connection == null || !listed(connection, name));
+  }
+
   /** Without allocating: this runs for every header of every request and response. */
   private static boolean isHopByHop(String name) {
     for (String h : HOP_BY_HOP) {
@@ -56,13 +59,24 @@ final class Headers {
     return false;
   }
 
-  /** True when {@code name} is one of the comma-separated tokens of {@code list}. */
+  /**
+   * True when {@code name} is one of the comma-separated tokens of {@code list}. Without allocating: most clients
+   * send {@code Connection: keep-alive}, so this runs for every header of most requests.
+   */
   static boolean listed(String list, String name) {
     int start = 0;
     while (start <= list.length()) {
       int comma = list.indexOf(',', start);
       int end = comma < 0 ? list.length() : comma;
-      if (list.substring(start, end).trim().equalsIgnoreCase(name)) {
+      int from = start;
+      int to = end;
+      while (from < to && Character.isWhitespace(list.charAt(from))) {
+        from++;
+      }
+      while (to > from && Character.isWhitespace(list.charAt(to - 1))) {
+        to--;
+      }
+      if (to - from == name.length() && list.regionMatches(true, from, name, 0, name.length())) {
         return true;
       }
       start = end + 1;

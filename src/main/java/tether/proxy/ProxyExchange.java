@@ -64,6 +64,8 @@ final class ProxyExchange {
   private boolean upgrade;
   private boolean finished;
   private String requestId;
+  /** The peer's address, read once the request is routed. */
+  private String clientAddress;
   /** What the route's rate and connection limits said; released when the exchange ends. */
   private Admission admission;
   private ServerHeader serverHeader = ServerHeader.PASS;
@@ -98,12 +100,13 @@ final class ProxyExchange {
     target = RequestTarget.of(req);
     Router.Route route = snapshot.router().match(target.authority() == null ? null : target.authority().host(),
         target.path());
-    compression = route == null ? CompressionConfig.OFF : route.compression();
     if (route == null) {
       fail(404, "no route for this host and path");
       return;
     }
-    trusted = snapshot.config().trustedProxies().trusts(req.remoteAddress().hostAddress());
+    compression = route.compression();
+    clientAddress = req.remoteAddress().hostAddress();
+    trusted = snapshot.config().trustedProxies().trusts(clientAddress);
     requestId = RequestIds.of(req, trusted);
     https = req.isSSL() || (trusted && "https".equalsIgnoreCase(req.getHeader("X-Forwarded-Proto")));
     rules = route.rules();
@@ -126,8 +129,7 @@ final class ProxyExchange {
     }
     expectContinue = hasBody && req.version() != HttpVersion.HTTP_1_0
         && "100-continue".equalsIgnoreCase(req.getHeader(HttpHeaders.EXPECT));
-    admission = route.limits().admit(req.headers(), req.remoteAddress().hostAddress(),
-        snapshot.config().trustedProxies());
+    admission = route.limits().admit(req.headers(), clientAddress, snapshot.config().trustedProxies());
     if (!admission.admitted()) {
       limited(route.limits().route());
       return;
@@ -153,8 +155,7 @@ final class ProxyExchange {
   /** Sticky first, then balancing. {@code paused}: the request was paused while the pin was looked up. */
   private void route(ProxySnapshot snapshot, long length, Pin resolved, boolean paused) {
     var limits = snapshot.config().limits();
-    placement = new Placement(upstream, resolved, sticky != StickySession.NONE, ctx.listener(),
-        req.remoteAddress().hostAddress());
+    placement = new Placement(upstream, resolved, sticky != StickySession.NONE, ctx.listener(), clientAddress);
     upgrade = Handshake.isWebSocket(req.method(), req.version(), req.headers(), hasBody);
     if (hasBody && !chunked && length <= upstream.config().retryBuffer() && Failover.isIdempotent(req.method())) {
       // small body of an idempotent request: hold it whole so a failed attempt can be replayed elsewhere
@@ -245,14 +246,14 @@ final class ProxyExchange {
     return replayable() && Failover.isIdempotent(req.method());
   }
 
-  private void nextAttempt(Throwable previousFailure) {
+  /** @param previous why the last attempt failed; null for the first attempt */
+  private void nextAttempt(Failover.Kind previous) {
     Backend backend = placement.next();
     if (backend == null) {
-      if (previousFailure == null) {
+      if (previous == null) {
         fail(503, "no server available");
       } else {
-        fail(Failover.Kind.of(previousFailure, false, false) == Failover.Kind.RESPONSE_TIMEOUT ? 504 : 502,
-            "upstream server unreachable or broken");
+        fail(previous == Failover.Kind.RESPONSE_TIMEOUT ? 504 : 502, "upstream server unreachable or broken");
       }
       return;
     }
@@ -300,7 +301,7 @@ final class ProxyExchange {
       return;
     }
     if (ar.failed()) {
-      attemptFailed(a, Failover.Kind.of(ar.cause(), true, false), ar.cause());
+      attemptFailed(a, Failover.Kind.of(ar.cause(), true, false));
       return;
     }
     HttpClientRequest out = ar.result();
@@ -337,7 +338,7 @@ final class ProxyExchange {
       if (r.succeeded()) {
         respond(a, r.result());
       } else {
-        attemptFailed(a, Failover.Kind.of(r.cause(), false, a.reused), r.cause());
+        attemptFailed(a, Failover.Kind.of(r.cause(), false, a.reused));
       }
     });
     a.phase = Failover.Phase.SENT;
@@ -387,8 +388,14 @@ final class ProxyExchange {
     }
   }
 
+  /** A failure that is the server's: its passive health, and the listeners (metrics, logs, the resolver). */
+  private void blame(Backend backend, Failover.Kind kind) {
+    backend.reportFailure(kind.label());
+    ctx.listener().backendFailed(backend, kind.label());
+  }
+
   /** What {@link Failover} decided, carried out. */
-  private void attemptFailed(Attempt a, Failover.Kind kind, Throwable cause) {
+  private void attemptFailed(Attempt a, Failover.Kind kind) {
     if (finished) {
       a.end(false);
       return;
@@ -396,8 +403,7 @@ final class ProxyExchange {
     Backend failed = a.backend;
     attemptLog.failed(a, kind.label());
     if (kind.blamesServer()) {
-      failed.reportFailure(kind.label());
-      ctx.listener().backendFailed(failed, kind.label());
+      blame(failed, kind);
     }
     Failover.Decision decision = Failover.decide(kind, a.phase,
         new Failover.Request(req.method(), replayable(), upstream.config().retryAfterSend()),
@@ -412,7 +418,7 @@ final class ProxyExchange {
       case RETRY_ELSEWHERE -> {
         placement.failed(failed, kind.label());
         ctx.listener().retried(failed, kind.label());
-        nextAttempt(cause);
+        nextAttempt(kind);
       }
       case FAIL -> fail(decision.status(), decision.status() == 504 ? "upstream server did not answer in time"
           : "upstream server unreachable or broken");
@@ -497,8 +503,7 @@ final class ProxyExchange {
           Compression.release(body);
           in.request().reset();
           ErrorResponses.abort(req);
-          backend.reportFailure(Failover.Kind.BROKEN_BODY.label());
-          ctx.listener().backendFailed(backend, Failover.Kind.BROKEN_BODY.label());
+          blame(backend, Failover.Kind.BROKEN_BODY);
           finish(status, true, true);
         }
       });
@@ -571,7 +576,8 @@ final class ProxyExchange {
       a.end(failed && status >= 500);
     }
     String[] columns = attemptLog.columns(a, status);
-    ctx.listener().exchangeEnded(new ExchangeRecord(req.remoteAddress().hostAddress(), req.method().name(),
+    ctx.listener().exchangeEnded(new ExchangeRecord(clientAddress != null ? clientAddress
+        : req.remoteAddress().hostAddress(), req.method().name(),
         req.uri(), req.version() == null ? "HTTP/1.1" : protocol(req), status, req.response().bytesWritten(),
         req.bytesRead(), upstream == null ? null : upstream.name(), a == null ? null : a.backend.name(),
         a == null ? -1 : now - a.startNanos, now - startNanos, stickyLabel(), placement == null ? 0
