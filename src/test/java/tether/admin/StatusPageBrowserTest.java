@@ -26,10 +26,9 @@ import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
+import tether.testing.Chromium;
 import tether.testing.Backends;
 import tether.testing.CookieClient;
 import tether.testing.TetherHarness;
@@ -42,8 +41,6 @@ import tether.testing.TetherHarness;
  */
 class StatusPageBrowserTest {
 
-  private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-  private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
   private static final Path SCREENSHOTS = Path.of("target", "screenshots");
   /** Not the machine's zone, and not a whole hour from UTC: a time shown in any other zone cannot match. */
   private static final ZoneId BROWSER_ZONE = ZoneId.of("Asia/Kathmandu");
@@ -59,7 +56,7 @@ class StatusPageBrowserTest {
 
   @BeforeEach
   void needsChromium() {
-    assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
+    assumeTrue(Chromium.available(),
         "needs Debian's chromium and chromium-driver (.ci/run installs them)");
   }
 
@@ -230,13 +227,7 @@ class StatusPageBrowserTest {
 
   /** Chromium with a viewport of exactly this size ({@code phone}: touch, the page's viewport meta applies). */
   private void open(int width, int height, boolean phone) throws Exception {
-    ChromeOptions options = new ChromeOptions().setBinary(CHROMIUM.toFile()).addArguments("--headless=new",
-        "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--lang=en-US",
-        "--hide-scrollbars", "--user-data-dir=" + Files.createTempDirectory("chromium"));
-    ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile())
-        .usingAnyFreePort().withEnvironment(Map.of("TZ", BROWSER_ZONE.getId())).build();
-    ChromeDriver chrome = new ChromeDriver(service, options);
+    ChromeDriver chrome = Chromium.start(Map.of("TZ", BROWSER_ZONE.getId()));
     browser = chrome;
     chrome.executeCdpCommand("Emulation.setDeviceMetricsOverride", Map.of("width", width, "height", height,
         "deviceScaleFactor", 1, "mobile", phone));

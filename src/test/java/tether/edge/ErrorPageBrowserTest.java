@@ -17,9 +17,8 @@ import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.WebDriverWait;
+import tether.testing.Chromium;
 import tether.testing.Backends;
 import tether.testing.TetherHarness;
 
@@ -30,8 +29,6 @@ import tether.testing.TetherHarness;
  */
 class ErrorPageBrowserTest {
 
-  private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-  private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
   private static final Path SCREENSHOTS = Path.of("target", "screenshots");
   private static final Path PAGE = Path.of("conf/error-pages/50x.html").toAbsolutePath();
   private static final String HEADING = "We'll be back in a moment";
@@ -43,7 +40,7 @@ class ErrorPageBrowserTest {
 
   @BeforeEach
   void needsChromium() {
-    assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
+    assumeTrue(Chromium.available(),
         "needs Debian's chromium and chromium-driver (.ci/run installs them)");
   }
 
@@ -111,13 +108,7 @@ class ErrorPageBrowserTest {
   }
 
   private void open() throws Exception {
-    ChromeOptions options = new ChromeOptions().setBinary(CHROMIUM.toFile()).addArguments("--headless=new",
-        "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--lang=en-US",
-        "--hide-scrollbars", "--user-data-dir=" + Files.createTempDirectory("chromium"));
-    ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile())
-        .usingAnyFreePort().build();
-    ChromeDriver chrome = new ChromeDriver(service, options);
+    ChromeDriver chrome = Chromium.start(Map.of());
     browser = chrome;
     chrome.executeCdpCommand("Emulation.setDeviceMetricsOverride", Map.of("width", 1024, "height", 640,
         "deviceScaleFactor", 1, "mobile", false));

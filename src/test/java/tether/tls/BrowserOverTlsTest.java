@@ -3,7 +3,6 @@ package tether.tls;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
@@ -13,10 +12,8 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.Cookie;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.WebDriver;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.WebDriverWait;
+import tether.testing.Chromium;
 import tether.testing.Backends;
 import tether.testing.Cli;
 import tether.testing.ProxyTestBase;
@@ -26,8 +23,6 @@ import tether.testing.TetherHarness;
 /** A real browser (headless Chromium) over TLS: it speaks h2, gets a Secure sticky cookie and stays on its server. */
 class BrowserOverTlsTest extends ProxyTestBase {
 
-  private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-  private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
 
   @TempDir
   Path dir;
@@ -43,7 +38,7 @@ class BrowserOverTlsTest extends ProxyTestBase {
 
   @Test
   void chromiumLoadsThePageOverH2AndStaysOnItsServer() throws Exception {
-    assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
+    assumeTrue(Chromium.available(),
         "needs Debian's chromium and chromium-driver (.ci/run installs them)");
     TestCertificates certs = TestCertificates.in(dir);
     TestCertificates.Pair cert = certs.leaf("localhost", "localhost", "127.0.0.1");
@@ -62,14 +57,8 @@ class BrowserOverTlsTest extends ProxyTestBase {
     Cli.Result spki = Cli.run(20, "sh", "-c", "openssl x509 -in " + cert.cert() + " -pubkey -noout"
         + " | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64");
     assertThat(spki.exit()).isZero();
-    ChromeOptions options = new ChromeOptions().setBinary(CHROMIUM.toFile()).addArguments("--headless=new",
-        "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--ignore-certificate-errors-spki-list=" + spki.output().trim(),
-        "--user-data-dir=" + Files.createTempDirectory("chromium"));
-    ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile())
-        .usingAnyFreePort().build();
-    browser = new ChromeDriver(service, options);
+    browser = Chromium.start(java.util.Map.of(),
+        "--ignore-certificate-errors-spki-list=" + spki.output().trim());
     String url = "https://localhost:" + tether.port() + "/";
     browser.get(url);
     WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(10));
