@@ -36,73 +36,67 @@ abstract class LineFormat {
   }
 
   private static final class Text extends LineFormat {
-    private final StringBuilder b = new StringBuilder(512);
+    private final AsciiLine b = new AsciiLine(512);
     private long second = -1;
-    private String secondText;
+    private byte[] secondText;
 
     @Override
     byte[] encode(ExchangeRecord r, long epochMillis) {
-      b.setLength(0);
-      b.append(r.clientAddress()).append(" - - [").append(time(epochMillis)).append("] \"");
-      escape(r.method()).append(' ');
-      escape(r.uri()).append(' ').append(r.protocol()).append("\" ").append(r.status()).append(' ')
-          .append(r.bytesSent()).append(" \"");
-      escape(dash(r.referer())).append("\" \"");
-      escape(dash(r.userAgent())).append("\" host=\"");
-      escape(dash(r.host())).append("\" upstream=").append(dash(r.upstream())).append(" server=")
-          .append(dash(r.server())).append(" upstream_addr=\"").append(dash(r.upstreamAddresses()))
-          .append("\" upstream_status=\"").append(dash(r.upstreamStatuses())).append("\" upstream_time=");
-      seconds(r.upstreamNanos()).append(" time=");
-      seconds(r.totalNanos()).append(" sticky=").append(dash(r.sticky())).append(" attempts=")
-          .append(r.attempts()).append(" request_id=").append(dash(r.requestId()));
+      b.reset();
+      b.ascii(r.clientAddress()).ascii(" - - [");
+      time(epochMillis);
+      b.ascii("] \"");
+      escape(r.method()).ascii(" ");
+      escape(r.uri()).ascii(" ").ascii(r.protocol()).ascii("\" ").number(r.status()).ascii(" ")
+          .number(r.bytesSent()).ascii(" \"");
+      escape(dash(r.referer())).ascii("\" \"");
+      escape(dash(r.userAgent())).ascii("\" host=\"");
+      escape(dash(r.host())).ascii("\" upstream=");
+      escape(dash(r.upstream())).ascii(" server=");
+      escape(dash(r.server())).ascii(" upstream_addr=\"");
+      escape(dash(r.upstreamAddresses())).ascii("\" upstream_status=\"");
+      escape(dash(r.upstreamStatuses())).ascii("\" upstream_time=");
+      seconds(r.upstreamNanos()).ascii(" time=");
+      seconds(r.totalNanos()).ascii(" sticky=");
+      escape(dash(r.sticky())).ascii(" attempts=").number(r.attempts()).ascii(" request_id=");
+      escape(dash(r.requestId()));
       if (r.truncated()) {
-        b.append(" truncated");
+        b.ascii(" truncated");
       }
-      b.append('\n');
-      // every char is ASCII by now: one byte each
-      return b.toString().getBytes(StandardCharsets.ISO_8859_1);
+      return b.ascii("\n").toByteArray();
     }
 
-    private String time(long epochMillis) {
+    private void time(long epochMillis) {
       long s = epochMillis / 1000;
       if (s != second) {
         second = s;
-        secondText = CLF_SECOND.format(Instant.ofEpochSecond(s));
+        secondText = CLF_SECOND.format(Instant.ofEpochSecond(s)).getBytes(StandardCharsets.ISO_8859_1);
       }
       int ms = (int) (epochMillis % 1000);
-      return secondText + '.' + (char) ('0' + ms / 100) + (char) ('0' + ms / 10 % 10) + (char) ('0' + ms % 10)
-          + " +0000";
+      b.bytes(secondText).ascii(".").digits3(ms).ascii(" +0000");
     }
 
-    private StringBuilder seconds(long nanos) {
+    private AsciiLine seconds(long nanos) {
       if (nanos < 0) {
-        return b.append('-');
+        return b.ascii("-");
       }
       long millis = nanos / 1_000_000;
-      b.append(millis / 1000).append('.');
-      long frac = millis % 1000;
-      if (frac < 100) {
-        b.append('0');
-      }
-      if (frac < 10) {
-        b.append('0');
-      }
-      return b.append(frac);
+      return b.number(millis / 1000).ascii(".").digits3((int) (millis % 1000));
     }
 
     /** nginx's escaping of variables in {@code escape=default} log formats. */
-    private StringBuilder escape(String s) {
+    private AsciiLine escape(String s) {
       for (int i = 0; i < s.length(); i++) {
         char c = s.charAt(i);
         if (c == '"' || c == '\\') {
-          b.append('\\').append(c);
+          b.byteValue('\\').byteValue(c);
         } else if (c >= 0x20 && c < 0x7f) {
-          b.append(c);
+          b.byteValue(c);
         } else if (c < 0x100) { // a header byte as Netty read it (one char per byte)
-          b.append("\\x").append(Character.forDigit(c >> 4, 16)).append(Character.forDigit(c & 0xf, 16));
+          b.hexEscape(c);
         } else {
           for (byte x : String.valueOf(c).getBytes(StandardCharsets.UTF_8)) {
-            b.append("\\x").append(Character.forDigit((x >> 4) & 0xf, 16)).append(Character.forDigit(x & 0xf, 16));
+            b.hexEscape(x & 0xff);
           }
         }
       }

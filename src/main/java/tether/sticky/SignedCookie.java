@@ -15,6 +15,10 @@ import javax.crypto.spec.SecretKeySpec;
  * epoch seconds (base 36), mac = HMAC-SHA256 (first 16 bytes) over the rest. Signed with the first key, accepted
  * with any configured key (rotation); the key id is a fingerprint, so reordering keys breaks nothing. Stateless:
  * every instance with the same keys accepts every other's cookies.
+ *
+ * <p>HMAC once per distinct value, not per request: each event loop keeps the values it verified and the cookies it
+ * issued recently (direct-mapped, {@value #RECENT_SLOTS} slots; a value is the same string for every request of
+ * one pin within a second). A cached value is matched in constant time; refused values are never cached.
  */
 final class SignedCookie {
 
@@ -35,6 +39,17 @@ final class SignedCookie {
   private final String signingKeyId;
   private final Map<String, byte[]> keys = new HashMap<>();
   private final ThreadLocal<Map<String, Mac>> macs = ThreadLocal.withInitial(HashMap::new);
+  private final ThreadLocal<Recent> recent = ThreadLocal.withInitial(Recent::new);
+
+  static final int RECENT_SLOTS = 1024;
+
+  /** One event loop's recently verified and issued values (slot = hash of the key). */
+  private static final class Recent {
+    final String[] verifiedValues = new String[RECENT_SLOTS];
+    final Value[] verified = new Value[RECENT_SLOTS];
+    final Value[] issuedFor = new Value[RECENT_SLOTS];
+    final String[] issued = new String[RECENT_SLOTS];
+  }
 
   SignedCookie(List<String> secrets) {
     String first = null;
@@ -50,6 +65,19 @@ final class SignedCookie {
   }
 
   String encode(String server, long issuedAt, long lastSeen) {
+    Recent r = recent.get();
+    Value key = new Value(server, issuedAt, lastSeen);
+    int slot = key.hashCode() & (RECENT_SLOTS - 1);
+    if (key.equals(r.issuedFor[slot])) {
+      return r.issued[slot];
+    }
+    String encoded = sign(server, issuedAt, lastSeen);
+    r.issuedFor[slot] = key;
+    r.issued[slot] = encoded;
+    return encoded;
+  }
+
+  private String sign(String server, long issuedAt, long lastSeen) {
     String body = B64.encodeToString(server.getBytes(StandardCharsets.UTF_8)) + "." + Long.toString(issuedAt, 36)
         + "." + Long.toString(lastSeen, 36) + "." + signingKeyId;
     return body + "." + mac(signingKeyId, body);
@@ -59,6 +87,30 @@ final class SignedCookie {
     if (value.length() > MAX_LENGTH) {
       throw new Invalid("bad_signature");
     }
+    Recent r = recent.get();
+    int slot = value.hashCode() & (RECENT_SLOTS - 1);
+    if (sameInConstantTime(value, r.verifiedValues[slot])) {
+      return r.verified[slot];
+    }
+    Value v = verify(value);
+    r.verifiedValues[slot] = value;
+    r.verified[slot] = v;
+    return v;
+  }
+
+  /** Equal strings, in time that depends on the length only (a cached value is somebody's valid cookie). */
+  private static boolean sameInConstantTime(String a, String b) {
+    if (b == null || a.length() != b.length()) {
+      return false;
+    }
+    int diff = 0;
+    for (int i = 0; i < a.length(); i++) {
+      diff |= a.charAt(i) ^ b.charAt(i);
+    }
+    return diff == 0;
+  }
+
+  private Value verify(String value) throws Invalid {
     int lastDot = value.lastIndexOf('.');
     String[] parts = value.split("\\.", -1);
     if (parts.length != 5 || lastDot < 0) {

@@ -1,0 +1,97 @@
+package tether.accesslog;
+
+import java.util.Arrays;
+
+/**
+ * A reusable byte buffer one access-log line is written into, byte by byte (no String built per line): ASCII
+ * text, decimal numbers, zero-padded milliseconds and {@code \xHH} escapes. Thread confined, like its encoder.
+ */
+final class AsciiLine {
+
+  private static final byte[] HEX = "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+  private byte[] buf;
+  private int len;
+
+  AsciiLine(int capacity) {
+    buf = new byte[capacity];
+  }
+
+  AsciiLine reset() {
+    len = 0;
+    return this;
+  }
+
+  /** Appends a string whose chars are all below 0x80 (the caller escapes anything else). */
+  AsciiLine ascii(String s) {
+    int n = s.length();
+    ensure(n);
+    for (int i = 0; i < n; i++) {
+      buf[len++] = (byte) s.charAt(i);
+    }
+    return this;
+  }
+
+  AsciiLine bytes(byte[] b) {
+    ensure(b.length);
+    System.arraycopy(b, 0, buf, len, b.length);
+    len += b.length;
+    return this;
+  }
+
+  AsciiLine byteValue(int c) {
+    ensure(1);
+    buf[len++] = (byte) c;
+    return this;
+  }
+
+  /** {@code \xHH}, lower-case hex, as nginx escapes a byte. */
+  AsciiLine hexEscape(int c) {
+    ensure(4);
+    buf[len++] = '\\';
+    buf[len++] = 'x';
+    buf[len++] = HEX[(c >> 4) & 0xf];
+    buf[len++] = HEX[c & 0xf];
+    return this;
+  }
+
+  /** A non-negative or negative decimal number. */
+  AsciiLine number(long v) {
+    if (v < 0) {
+      if (v == Long.MIN_VALUE) {
+        return ascii(Long.toString(v));
+      }
+      byteValue('-');
+      v = -v;
+    }
+    ensure(19);
+    int digits = 1;
+    for (long x = v; x >= 10; x /= 10) {
+      digits++;
+    }
+    for (int i = len + digits - 1; i >= len; i--) {
+      buf[i] = (byte) ('0' + v % 10);
+      v /= 10;
+    }
+    len += digits;
+    return this;
+  }
+
+  /** 0..999 as three digits, zero-padded (the fraction of a second in milliseconds). */
+  AsciiLine digits3(int v) {
+    ensure(3);
+    buf[len++] = (byte) ('0' + v / 100);
+    buf[len++] = (byte) ('0' + v / 10 % 10);
+    buf[len++] = (byte) ('0' + v % 10);
+    return this;
+  }
+
+  byte[] toByteArray() {
+    return Arrays.copyOf(buf, len);
+  }
+
+  private void ensure(int more) {
+    if (len + more > buf.length) {
+      buf = Arrays.copyOf(buf, Math.max(buf.length * 2, len + more));
+    }
+  }
+}
