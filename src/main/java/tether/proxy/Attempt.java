@@ -17,6 +17,8 @@ final class Attempt {
   HttpClientRequest request;
   HttpClientConnection connection;
   BackendConnections.Use use;
+  /** Times the wait for the response once the request is sent; cancelled when the attempt ends. */
+  SilenceTimeout silence;
   boolean reused;
   Failover.Phase phase = Failover.Phase.NOTHING_SENT;
   boolean responded;
@@ -36,6 +38,9 @@ final class Attempt {
   void end(boolean failed) {
     if (open) {
       open = false;
+      if (silence != null) {
+        silence.cancel();
+      }
       backend.state().requestEnded(failed);
       long now = System.nanoTime();
       if (use != null && !failed) {

@@ -57,7 +57,8 @@ final class Failover {
       if (connecting) {
         return cause instanceof ConnectTimeoutException ? CONNECT_TIMEOUT : CONNECT_REFUSED;
       }
-      if (cause instanceof TimeoutException) {
+      // (Tether's own wait resets the request with a TimeoutException, which Vert.x wraps in a StreamResetException)
+      if (cause instanceof TimeoutException || cause.getCause() instanceof TimeoutException) {
         return RESPONSE_TIMEOUT;
       }
       return reusedConnection && (cause instanceof HttpClosedException || cause instanceof java.io.IOException)

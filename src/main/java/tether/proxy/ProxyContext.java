@@ -15,12 +15,16 @@ interface ProxyContext {
   BackendConnections connections();
 
   /**
-   * {@code client().request(options)} for {@code backend}, counting the connection it gets as that server's; fails
-   * at once, nothing dialled, when {@code options} has no server (the server's host name does not resolve).
+   * {@code client().request(options)} for {@code backend} (the caller counts the connection it gets as that
+   * server's, {@link BackendConnections.Use#tag}); fails at once, nothing dialled, when {@code options} has no server
+   * (the server's host name does not resolve).
    */
   Future<HttpClientRequest> request(Backend backend, RequestOptions options);
 
   io.vertx.core.Vertx vertx();
+
+  /** This proxy's Netty event loop, for per-request timers cheaper than Vert.x's. */
+  io.netty.channel.EventLoop eventLoop();
 
   ProxySnapshot snapshot();
 

@@ -311,9 +311,13 @@ final class ProxyExchange {
       return;
     }
     a.request = out;
+    a.silence = new SilenceTimeout(ctx.eventLoop(), out, ctx.responseTimeoutMillis());
     out.exceptionHandler(err -> { }); // failures arrive through response(); a reset is ours, not worth a log line
     if (!a.dedicated) {
       a.use = ctx.connections().of(out.connection());
+      if (a.use.tag(a.backend)) {
+        ctx.listener().upstreamConnections(a.backend, 1);
+      }
       long now = System.nanoTime();
       long idle = a.use.idleNanos(now);
       a.reused = a.use.startRequest();
@@ -344,7 +348,7 @@ final class ProxyExchange {
     a.phase = Failover.Phase.SENT;
     if (upgrade) {
       out.connect(); // the head alone: on a 101 Vert.x hands the connection over as raw bytes
-      out.idleTimeout(ctx.responseTimeoutMillis());
+      a.silence.start();
       return;
     }
     Future<Void> sent;
@@ -358,11 +362,8 @@ final class ProxyExchange {
       sent = out.end();
     }
     // the wait for the response head starts once the request is sent: a slow upload is not a slow server
-    sent.onSuccess(v -> {
-      if (!a.responded && !a.abandoned) {
-        out.idleTimeout(ctx.responseTimeoutMillis());
-      }
-    });
+    SilenceTimeout silence = a.silence;
+    sent.onSuccess(v -> silence.start());
   }
 
   private void forwardHead(HttpClientRequest out) {
@@ -474,7 +475,7 @@ final class ProxyExchange {
       return;
     }
     // compressed: no Content-Length any more, so chunked below
-    SilenceTimeout silence = new SilenceTimeout(ctx.vertx(), in, ctx.responseTimeoutMillis()); // the longest silence
+    SilenceTimeout silence = a.silence.body(in); // the longest silence between body chunks
     ReadStream<Buffer> body = Compression.apply(compression, req, status, resp.headers(), silence);
     boolean bodyAllowed = req.method() != HttpMethod.HEAD && status >= 200 && status != 204 && status != 304;
     if (bodyAllowed && !resp.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
@@ -517,6 +518,7 @@ final class ProxyExchange {
    * as a response and the client connection stays HTTP.
    */
   private void switchProtocols(Attempt a, HttpClientResponse in) {
+    a.silence.cancel(); // the tunnel has its own idle timeout
     a.connection = null; // the tunnel owns the attempt's dedicated connection now
     a.phase = Failover.Phase.RESPONSE_STARTED;
     Tunnel.open(req, in, a.backend, ctx.snapshot().config().timeouts().tunnelIdle().toMillis(), ctx.listener())

@@ -158,11 +158,7 @@ final class ProxyVerticle extends VerticleBase implements ProxyContext {
       return Future.failedFuture(new UnknownHostException(backend.resolved().host() + ": "
           + backend.resolved().failure()));
     }
-    return client.request(options).andThen(ar -> {
-      if (ar.succeeded() && connections.of(ar.result().connection()).tag(backend)) {
-        listener.upstreamConnections(backend, 1);
-      }
-    });
+    return client.request(options); // (the exchange tags the connection it gets: one lookup per request)
   }
 
   /** Stops accepting, lets in-flight requests finish within the grace period, then closes. */
@@ -179,7 +175,9 @@ final class ProxyVerticle extends VerticleBase implements ProxyContext {
         .setMaxInitialLineLength(limits.maxUriBytes() + 64)
         .setHttp2ClearTextEnabled(l.h2c())
         .setPerFrameWebSocketCompressionSupported(false)
-        .setPerMessageWebSocketCompressionSupported(false);
+        .setPerMessageWebSocketCompressionSupported(false)
+        // every write to a client happens on its connection's event loop: Vert.x may then skip its outbound queue
+        .setStrictThreadMode(true);
     http2Limits(options, startConfig.http2(), limits.maxHeaderBytes());
     if (l.secure()) {
       ServerTls.apply(options, l.tls().certificates(), l.tls().engine(), l.tls().http2());
@@ -229,6 +227,11 @@ final class ProxyVerticle extends VerticleBase implements ProxyContext {
   @Override
   public io.vertx.core.Vertx vertx() {
     return vertx;
+  }
+
+  @Override
+  public io.netty.channel.EventLoop eventLoop() {
+    return ((io.vertx.core.internal.ContextInternal) context).nettyEventLoop();
   }
 
   @Override

@@ -1,33 +1,61 @@
 package tether.proxy;
 
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.ScheduledFuture;
 import io.vertx.core.Handler;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.streams.ReadStream;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * A backend's response body, as the stream Tether pipes to the client, with its silences timed (nginx's
- * {@code proxy_read_timeout}): no data for {@code timeouts.response_header} and the upstream request is reset, which
- * fails the body. Vert.x's own {@code HttpClientRequest.idleTimeout} does the same but has no cancel: its timer holds
- * the request, and everything the request holds, until it fires, long after the response ended, which at thousands
- * of requests a second is a heap full of finished exchanges. This timer ends with the body.
+ * The wait for a backend, timed (nginx's {@code proxy_read_timeout}): once the request is fully sent
+ * ({@link #start}), the longest silence allowed before the response head and then between body chunks is
+ * {@code timeouts.response_header}; past it the upstream request is reset with a {@link TimeoutException}, which
+ * {@link Failover} reads as a response timeout (504, or another server when nothing was received). Once the head
+ * arrives ({@link #body}) this is the body stream Tether pipes to the client.
+ *
+ * <p>One task on the connection's Netty event loop per request, never a Vert.x timer: Vert.x's
+ * {@code HttpClientRequest.idleTimeout} cannot be cancelled once the body is timed and held every finished request
+ * for 30 s, and its timers go through a shared map; data only moves a timestamp, the task re-arms itself when it
+ * finds the silence shorter than the limit. Event-loop confined.
  */
 final class SilenceTimeout implements ReadStream<Buffer> {
 
-  private final Vertx vertx;
-  private final HttpClientResponse in;
+  private final EventLoop loop;
+  private final HttpClientRequest out;
   private final long millis;
-  private long lastData = System.currentTimeMillis();
-  private long timer;
+  private HttpClientResponse in;
+  private long lastData;
+  private ScheduledFuture<?> task;
   private boolean done;
 
-  SilenceTimeout(Vertx vertx, HttpClientResponse in, long millis) {
-    this.vertx = vertx;
-    this.in = in;
+  SilenceTimeout(EventLoop loop, HttpClientRequest out, long millis) {
+    this.loop = loop;
+    this.out = out;
     this.millis = Math.max(1, millis);
-    this.timer = vertx.setTimer(this.millis, t -> check());
+  }
+
+  /** The request is sent: the wait starts (once; later calls do nothing). */
+  void start() {
+    if (!done && task == null) {
+      lastData = System.currentTimeMillis();
+      schedule(millis);
+    }
+  }
+
+  /** The response head arrived: silences are timed from now, between body chunks. @return the body stream */
+  SilenceTimeout body(HttpClientResponse response) {
+    this.in = response;
+    lastData = System.currentTimeMillis();
+    start(); // (a head can arrive before the request was fully sent: an early 413, say)
+    return this;
+  }
+
+  private void schedule(long delay) {
+    task = loop.schedule(this::check, delay, TimeUnit.MILLISECONDS);
   }
 
   private void check() {
@@ -37,17 +65,19 @@ final class SilenceTimeout implements ReadStream<Buffer> {
     long silent = System.currentTimeMillis() - lastData;
     if (silent >= millis) {
       done = true;
-      in.request().reset(0, new TimeoutException("no response data for " + millis + "ms"));
+      out.reset(0, new TimeoutException("no response data for " + millis + "ms"));
     } else {
-      timer = vertx.setTimer(millis - silent, t -> check());
+      schedule(millis - silent);
     }
   }
 
-  /** The body ended (or failed): no more timing. */
+  /** The exchange is over with this attempt (body ended, failed, or abandoned): no more timing. */
   void cancel() {
     if (!done) {
       done = true;
-      vertx.cancelTimer(timer);
+      if (task != null) {
+        task.cancel(false);
+      }
     }
   }
 

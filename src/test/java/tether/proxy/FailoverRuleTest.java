@@ -57,4 +57,29 @@ class FailoverRuleTest {
   void blame(Kind kind, boolean blames) {
     assertThat(kind.blamesServer()).isEqualTo(blames);
   }
+
+  static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> failures() {
+    var timeout = new java.util.concurrent.TimeoutException("no response data for 500ms");
+    return java.util.stream.Stream.of(
+        org.junit.jupiter.params.provider.Arguments.of(new io.netty.channel.ConnectTimeoutException("t"), true, false,
+            Kind.CONNECT_TIMEOUT),
+        org.junit.jupiter.params.provider.Arguments.of(new java.net.ConnectException("refused"), true, false,
+            Kind.CONNECT_REFUSED),
+        org.junit.jupiter.params.provider.Arguments.of(timeout, false, false, Kind.RESPONSE_TIMEOUT),
+        // Tether's own wait resets the request: Vert.x hands back its reset exception with the timeout inside
+        org.junit.jupiter.params.provider.Arguments.of(new io.vertx.core.http.StreamResetException(0, timeout),
+            false, true, Kind.RESPONSE_TIMEOUT),
+        org.junit.jupiter.params.provider.Arguments.of(new io.vertx.core.http.StreamResetException(0), false, false,
+            Kind.RESET_BEFORE_RESPONSE),
+        org.junit.jupiter.params.provider.Arguments.of(new io.vertx.core.http.HttpClosedException("closed"),
+            false, true, Kind.RESET_ON_REUSED),
+        org.junit.jupiter.params.provider.Arguments.of(new java.io.IOException("reset by peer"), false, false,
+            Kind.RESET_BEFORE_RESPONSE));
+  }
+
+  @ParameterizedTest(name = "{0} connecting={1} reused={2} -> {3}")
+  @org.junit.jupiter.params.provider.MethodSource("failures")
+  void kindOfAFailure(Throwable cause, boolean connecting, boolean reused, Kind expected) {
+    assertThat(Kind.of(cause, connecting, reused)).isEqualTo(expected);
+  }
 }
