@@ -3,8 +3,7 @@
 # stops what it started, by PID.
 PROXY_CPU=${PROXY_CPU:-0} LOAD_CPU=${LOAD_CPU:-1}
 # one load run at a time on this machine: two would measure each other
-exec 9>/tmp/tether-bench.lock
-flock 9
+. "$(dirname "${BASH_SOURCE[0]}")/lock.sh"
 for tool in nginx wrk curl taskset; do
   command -v "$tool" >/dev/null || { apt-get update -q && apt-get install -y -q nginx wrk curl util-linux; break; }
 done
