@@ -36,4 +36,4 @@ for r in $(seq "$ROUNDS"); do
   order="a b"; (( r % 2 == 0 )) && order="b a"
   for n in $order; do echo "$r     $n  $(one "$n" "$DURATION")"; done
 done | tee "$run/ab.txt"
-awk 'NR>1 {s[$2]+=$3; c[$2]+=$5; k[$2]++} END {for (n in s) printf "mean %s: %.0f req/s, %.1f us/req\n", n, s[n]/k[n], c[n]/k[n]}' "$run/ab.txt" | sort
+awk '{s[$2]+=$3; c[$2]+=$5; k[$2]++} END {for (n in s) printf "mean %s: %.0f req/s, %.1f us/req\n", n, s[n]/k[n], c[n]/k[n]}' "$run/ab.txt" | sort
