@@ -2,7 +2,8 @@
 # Profile Tether's request path under the bench's load with async-profiler (tools.profiler:async-profiler from
 # Maven Central): Tether on one core (PROXY_CPU), two nginx backends and wrk on the other, access log on (to a file),
 # cookie stickiness on. Writes into bench/results/<date>-profile/: cpu.html and alloc.html (flame graphs),
-# cpu.txt and alloc.txt (top frames, self), cpu.collapsed / alloc.collapsed, wrk.txt.
+# cpu.txt and alloc.txt (top frames), cpu.collapsed.gz / alloc.collapsed.gz,
+# syscalls-per-request.txt (strace -c), wrk-*.txt.
 # Usage: bench/profile.sh            CONNS=50 BODY=small DURATION=20 WARMUP=20 COOKIE_MODE=hit|new JAVA_OPTS=...
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -36,6 +37,7 @@ profile() {
   taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d"$(( DURATION / 2 ))s" "${cookie[@]}" "$url" >/dev/null
   ap "stop,collapsed,file=$OUT_DIR/$2.collapsed"
   python3 "$here/collapsed_top.py" "$OUT_DIR/$2.collapsed" >"$OUT_DIR/$2.txt"
+  gzip -f "$OUT_DIR/$2.collapsed"
 }
 profile cpu cpu 200us
 profile alloc alloc 64k

@@ -44,6 +44,32 @@ final class AsciiLine {
     return this;
   }
 
+  /**
+   * {@code s} as nginx escapes a variable in an {@code escape=default} log format: {@code "} and {@code \} get a
+   * backslash, control bytes, DEL and non-ASCII become {@code \xHH} (a char below 0x100 is a header byte as Netty read
+   * it; anything above is escaped as its UTF-8 bytes).
+   */
+  AsciiLine escaped(String s) {
+    int n = s.length();
+    ensure(4 * n);
+    for (int i = 0; i < n; i++) {
+      char c = s.charAt(i);
+      if (c == '"' || c == '\\') {
+        buf[len++] = '\\';
+        buf[len++] = (byte) c;
+      } else if (c >= 0x20 && c < 0x7f) {
+        buf[len++] = (byte) c;
+      } else if (c < 0x100) {
+        hexEscape(c);
+      } else {
+        for (byte x : String.valueOf(c).getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+          hexEscape(x & 0xff);
+        }
+      }
+    }
+    return this;
+  }
+
   /** {@code \xHH}, lower-case hex, as nginx escapes a byte. */
   AsciiLine hexEscape(int c) {
     ensure(4);

@@ -84,23 +84,9 @@ abstract class LineFormat {
       return b.number(millis / 1000).ascii(".").digits3((int) (millis % 1000));
     }
 
-    /** nginx's escaping of variables in {@code escape=default} log formats. */
+    /** nginx's escaping of variables in {@code escape=default} log formats ({@link AsciiLine#escaped}). */
     private AsciiLine escape(String s) {
-      for (int i = 0; i < s.length(); i++) {
-        char c = s.charAt(i);
-        if (c == '"' || c == '\\') {
-          b.byteValue('\\').byteValue(c);
-        } else if (c >= 0x20 && c < 0x7f) {
-          b.byteValue(c);
-        } else if (c < 0x100) { // a header byte as Netty read it (one char per byte)
-          b.hexEscape(c);
-        } else {
-          for (byte x : String.valueOf(c).getBytes(StandardCharsets.UTF_8)) {
-            b.hexEscape(x & 0xff);
-          }
-        }
-      }
-      return b;
+      return b.escaped(s);
     }
   }
 
