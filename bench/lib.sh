@@ -31,13 +31,14 @@ NGINX
   done
 }
 
-# tether_yaml PORT NAME: the bench's configuration (access log to a file, cookie stickiness) in $run/NAME.yaml
+# tether_yaml PORT NAME: the bench's configuration (access log to a file unless TETHER_ACCESS_LOG_ON=false, cookie
+# stickiness) in $run/NAME.yaml
 tether_yaml() {
   cat >"$run/$2.yaml" <<YAML
 listen: [{address: 127.0.0.1, port: $1}]
 admin: {enabled: false}
 workers: 1
-access_log: {enabled: true, format: text, path: $run/$2.access.log}
+access_log: {enabled: ${TETHER_ACCESS_LOG_ON:-true}, format: text, path: $run/$2.access.log}
 upstreams:
   app:
     balance: round_robin
