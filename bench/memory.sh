@@ -7,12 +7,12 @@
 #      through a fresh Tether: RSS every 0.5 s during each, start/max/end, and the transfer time.
 # Summary in $OUT_DIR/summary.md (default bench/results/<date>-memory), printed at the end.
 # Usage: bench/memory.sh   [JAR=target/tether.jar] [JVM_OPTS="@conf/jvm.options"] [CONNS=500] [DURATION=20]
-#                          [IDLE=10000] [BIG=1G] [OUT_DIR=...]
+#                          [IDLE=10000] [BIG=1G] [OUT_DIR=...] [PARTS="load idle transfer"]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 JAR=${JAR:-$root/target/tether.jar} JVM_OPTS=${JVM_OPTS-@$root/conf/jvm.options}
-CONNS=${CONNS:-500} DURATION=${DURATION:-20} IDLE=${IDLE:-10000} BIG=${BIG:-1G}
+CONNS=${CONNS:-500} DURATION=${DURATION:-20} IDLE=${IDLE:-10000} BIG=${BIG:-1G} PARTS=${PARTS:-load idle transfer}
 OUT_DIR=${OUT_DIR:-$root/bench/results/$(date +%Y%m%d-%H%M)-memory}
 ulimit -n "$(ulimit -Hn)"
 source "$here/lib.sh"
@@ -43,6 +43,7 @@ sampled() { awk 'NR == 1 {s = $1} {if ($1 > m) m = $1; e = $1} END {printf "%d %
 } >"$out"
 
 # 1. under load
+if [[ " $PARTS " == *" load "* ]]; then
 # shellcheck disable=SC2086
 start_tether "$JAR" 18090 load $JVM_OPTS
 pid=$started
@@ -69,15 +70,20 @@ for body in small 16k; do
     >>"$out"
 done
 kill "$pid"; wait "$pid" 2>/dev/null || true
+fi
 
 # 2. idle connections
+if [[ " $PARTS " == *" idle "* ]]; then
 echo >>"$out"
 echo "## 2. $IDLE idle keep-alive client connections (bench/resources.py --uploads 0, workers: 1)" >>"$out"
 echo >>"$out"
 python3 "$here/resources.py" --idle "$IDLE" --uploads 0 --workers 1 --jar "$JAR" --cpu "$PROXY_CPU" \
   --java-args "-XX:ActiveProcessorCount=1 $JVM_OPTS" | sed 's/^/    /' >>"$out"
+fi
+
 
 # 3. big transfers through a fresh Tether: /big from nginx, /upload to the sink
+if [[ " $PARTS " == *" transfer "* ]]; then
 sink_port=18009
 python3 "$here/sink.py" "$sink_port" &
 pids+=($!)
@@ -127,4 +133,5 @@ transfer download "http://127.0.0.1:18091/big"
 transfer upload -T "$run/www/big" -X POST "http://127.0.0.1:18091/upload"
 echo >>"$out"
 echo "VmHWM (peak RSS) of this Tether after both: $(mib "$(status_kib "$pid" VmHWM)") MiB" >>"$out"
+fi
 cat "$out"
