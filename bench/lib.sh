@@ -24,6 +24,7 @@ http { access_log off; keepalive_requests 1000000;
   client_body_temp_path $run; proxy_temp_path $run; fastcgi_temp_path $run; uwsgi_temp_path $run; scgi_temp_path $run;
   server { listen 127.0.0.1:1800$b backlog=4096;
     location = /16k { root $run/www; default_type application/octet-stream; }
+    location = /big { root $run/www; default_type application/octet-stream; }
     location / { default_type text/plain; return 200 "backend b$b ok\n"; } } }
 NGINX
     taskset -c "$LOAD_CPU" nginx -p "$run" -c "$run/b$b.conf" -g 'daemon off;' &
@@ -52,9 +53,14 @@ YAML
 
 # start_tether JAR PORT NAME [JVM options...]: sets $started to the JVM's PID once the port answers
 start_tether() {
+  tether_yaml "$2" "$3"
+  launch_tether "$@"
+}
+
+# launch_tether JAR PORT NAME [JVM options...]: start_tether with a $run/NAME.yaml written by the caller
+launch_tether() {
   local jar=$1 port=$2 name=$3
   shift 3
-  tether_yaml "$port" "$name"
   taskset -c "$PROXY_CPU" java -XX:ActiveProcessorCount=1 "$@" -jar "$jar" run --config "$run/$name.yaml" \
     >"$run/$name.log" 2>&1 &
   started=$!

@@ -1,18 +1,19 @@
 #!/usr/bin/env python3
 """Tether's memory under many idle keep-alive connections and many slow uploads (loopback only, bounded).
 
-Usage: python3 bench/resources.py [--idle 10000] [--uploads 1000] [--jar target/tether.jar]
-Starts Tether (one JVM, default heap) in front of an asyncio backend in this process, then:
+Usage: python3 bench/resources.py [--idle 10000] [--uploads 1000] [--jar target/tether.jar] [--workers 2]
+                                  [--java-args "@conf/jvm.options"] [--cpu 0]
+Starts Tether (one JVM; the JVM's defaults unless --java-args; pinned to --cpu with taskset) in front of an asyncio backend in this process, then:
   1. opens --idle client connections, sends one request on each (answered 404 by Tether: no backend needed) and
      keeps them open, idle; reports Tether's RSS;
-  2. starts --uploads POSTs of 1 MB each that send their body at ~1 KB/s for 15 s; reports Tether's RSS.
+  2. (unless --uploads 0) starts --uploads POSTs of 1 MB each that send their body at ~1 KB/s for 15 s; reports Tether's RSS.
 """
-import argparse, asyncio, os, resource, socket, subprocess, sys, tempfile, time
+import argparse, asyncio, os, resource, shlex, socket, subprocess, sys, tempfile, time
 
-def rss_kib(pid):
+def rss_kib(pid, field="VmRSS"):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     return -1
 
@@ -69,7 +70,7 @@ async def main(args):
     conf.write(f"""listen: [{{address: 127.0.0.1, port: {port}}}]
 admin: {{enabled: false}}
 access_log: {{enabled: false}}
-workers: 2
+workers: {args.workers}
 limits: {{max_connections: {args.idle + args.uploads + 100}}}
 timeouts: {{idle: 120s, header: 30s, body: 60s}}
 upstreams:
@@ -78,7 +79,9 @@ upstreams:
 routes: [{{host: app, path: /, upstream: app}}]
 """)
     conf.close()
-    tether = subprocess.Popen(["java", "-jar", args.jar, "run", "--config", conf.name],
+    pin = ["taskset", "-c", args.cpu] if args.cpu else []
+    java = [*pin, "java", *shlex.split(args.java_args), "-jar", args.jar]
+    tether = subprocess.Popen([*java, "run", "--config", conf.name],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(100):
@@ -92,7 +95,10 @@ routes: [{{host: app, path: /, upstream: app}}]
         for batch in range(0, args.idle, 500):
             await asyncio.gather(*(idle_connection(port, held) for _ in range(min(500, args.idle - batch))))
         await asyncio.sleep(3)
-        print(f"{len(held)} idle keep-alive connections: RSS {rss_kib(tether.pid) // 1024} MiB")
+        print(f"{len(held)} idle keep-alive connections: RSS {rss_kib(tether.pid) // 1024} MiB"
+              f" (peak so far {rss_kib(tether.pid, 'VmHWM') // 1024} MiB)")
+        if args.uploads == 0:
+            return
         results = []
         uploads = [asyncio.create_task(slow_upload(port, 15, results)) for _ in range(args.uploads)]
         await asyncio.sleep(10)
@@ -114,6 +120,9 @@ if __name__ == "__main__":
     p.add_argument("--idle", type=int, default=10000)
     p.add_argument("--uploads", type=int, default=1000)
     p.add_argument("--jar", default="target/tether.jar")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--java-args", default="", help="JVM options, split as a shell would")
+    p.add_argument("--cpu", default="", help="taskset -c CPU for Tether")
     args = p.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))

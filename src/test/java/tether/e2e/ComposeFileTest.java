@@ -99,11 +99,14 @@ class ComposeFileTest {
     assertThat(froms.get(1)).isEqualTo("FROM eclipse-temurin:17-jre");
     assertThat(lines).contains("CMD [\"run\", \"--config\", \"" + configPath + "\"]",
         "COPY --from=build /src/target/tether.jar ./tether.jar");
-    // container-aware heap (a share of the memory limit), and out of memory means exit, for the restart policy
-    String entrypoint = lines.stream().filter(l -> l.startsWith("ENTRYPOINT ")).findFirst().orElseThrow();
-    assertThat(entrypoint).startsWith("ENTRYPOINT [\"java\", ").endsWith(", \"-jar\", \"tether.jar\"]")
-        .containsPattern("\"-XX:MaxRAMPercentage=\\d+\"").contains("\"-XX:+ExitOnOutOfMemoryError\"")
-        .doesNotContain("-Xmx");
+    // the JVM flags are conf/jvm.options, copied next to the jar: a fixed heap, and out of memory means exit, for the
+    // restart policy
+    assertThat(lines).contains("COPY conf/jvm.options ./jvm.options",
+        "ENTRYPOINT [\"java\", \"@/opt/tether/jvm.options\", \"-jar\", \"tether.jar\"]");
+    List<String> jvmOptions = Files.readAllLines(Path.of("conf/jvm.options")).stream()
+        .map(l -> l.replaceAll("#.*", "").strip()).filter(l -> !l.isEmpty()).toList();
+    assertThat(jvmOptions).contains("-XX:+ExitOnOutOfMemoryError").anyMatch(o -> o.matches("-Xmx\\d+m"))
+        .noneMatch(o -> o.contains("MaxRAMPercentage"));
     // the image's default config (used without compose) is the documented example, and it is valid
     assertThat(lines).contains("COPY conf/tether.yaml " + configPath);
     String exposed = lines.stream().filter(l -> l.startsWith("EXPOSE ")).findFirst().orElseThrow();
