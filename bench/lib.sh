@@ -4,6 +4,7 @@
 PROXY_CPU=${PROXY_CPU:-0} LOAD_CPU=${LOAD_CPU:-1}
 # one load run at a time on this machine: two would measure each other
 . "$(dirname "${BASH_SOURCE[0]}")/lock.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/config.sh"
 for tool in nginx wrk curl taskset; do
   command -v "$tool" >/dev/null || { apt-get update -q && apt-get install -y -q nginx wrk curl util-linux; break; }
 done
@@ -35,20 +36,8 @@ NGINX
 # tether_yaml PORT NAME: the bench's configuration (access log to a file unless TETHER_ACCESS_LOG_ON=false, cookie
 # stickiness) in $run/NAME.yaml
 tether_yaml() {
-  cat >"$run/$2.yaml" <<YAML
-listen: [{address: 127.0.0.1, port: $1}]
-admin: {enabled: false}
-workers: 1
-access_log: {enabled: ${TETHER_ACCESS_LOG_ON:-true}, format: text, path: $run/$2.access.log}
-upstreams:
-  app:
-    balance: round_robin
-    pool_size: 1024
-    servers:
-      - {name: b1, address: "127.0.0.1:18001"}
-      - {name: b2, address: "127.0.0.1:18002"}
-    sticky: {mode: cookie, cookie: SRV, secret: bench-secret}
-YAML
+  bench_yaml "$1" "access_log: {enabled: ${TETHER_ACCESS_LOG_ON:-true}, format: text, path: $run/$2.access.log}" \
+    "sticky: {mode: cookie, cookie: SRV, secret: bench-secret}" >"$run/$2.yaml"
 }
 
 # start_tether JAR PORT NAME [JVM options...]: sets $started to the JVM's PID once the port answers

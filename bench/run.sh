@@ -24,6 +24,7 @@ for m in $cookie_modes; do
   [[ $m == new || $m == hit ]] || { echo "COOKIE_MODES: new and/or hit, not '$m'" >&2; exit 2; }
 done
 . "$here/lock.sh"
+. "$here/config.sh"
 
 missing=()
 for tool in nginx haproxy caddy wrk mpstat pidstat taskset; do
@@ -53,20 +54,7 @@ case ${ACCESS_LOG:-file} in
   off) access_log="access_log: {enabled: false}" ;;
   *) echo "ACCESS_LOG must be file, stdout or off" >&2; exit 2 ;;
 esac
-cat > "$conf/tether.yaml" <<YAML
-listen: [{address: 127.0.0.1, port: 18080}]
-admin: {enabled: false}
-workers: 1
-$access_log
-upstreams:
-  app:
-    balance: round_robin
-    pool_size: 1024
-    servers:
-      - {name: b1, address: "127.0.0.1:18001"}
-      - {name: b2, address: "127.0.0.1:18002"}
-    $sticky
-YAML
+bench_yaml 18080 "$access_log" "$sticky" >"$conf/tether.yaml"
 
 export OUT_DIR=${OUT_DIR:-$root/bench/results/$(date +%Y%m%d-%H%M)}
 out=$OUT_DIR
