@@ -1,5 +1,6 @@
 package tether.accesslog;
 
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
@@ -8,7 +9,7 @@ import java.util.Arrays;
  */
 final class AsciiLine {
 
-  private static final byte[] HEX = "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+  private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
   private byte[] buf;
   private int len;
 
@@ -62,7 +63,7 @@ final class AsciiLine {
       } else if (c < 0x100) {
         hexEscape(c);
       } else {
-        for (byte x : String.valueOf(c).getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+        for (byte x : String.valueOf(c).getBytes(StandardCharsets.UTF_8)) {
           hexEscape(x & 0xff);
         }
       }

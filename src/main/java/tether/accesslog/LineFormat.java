@@ -46,20 +46,20 @@ abstract class LineFormat {
       b.ascii(r.clientAddress()).ascii(" - - [");
       time(epochMillis);
       b.ascii("] \"");
-      escape(r.method()).ascii(" ");
-      escape(r.uri()).ascii(" ").ascii(r.protocol()).ascii("\" ").number(r.status()).ascii(" ")
+      b.escaped(r.method()).ascii(" ");
+      b.escaped(r.uri()).ascii(" ").ascii(r.protocol()).ascii("\" ").number(r.status()).ascii(" ")
           .number(r.bytesSent()).ascii(" \"");
-      escape(dash(r.referer())).ascii("\" \"");
-      escape(dash(r.userAgent())).ascii("\" host=\"");
-      escape(dash(r.host())).ascii("\" upstream=");
-      escape(dash(r.upstream())).ascii(" server=");
-      escape(dash(r.server())).ascii(" upstream_addr=\"");
-      escape(dash(r.upstreamAddresses())).ascii("\" upstream_status=\"");
-      escape(dash(r.upstreamStatuses())).ascii("\" upstream_time=");
+      b.escaped(dash(r.referer())).ascii("\" \"");
+      b.escaped(dash(r.userAgent())).ascii("\" host=\"");
+      b.escaped(dash(r.host())).ascii("\" upstream=");
+      b.escaped(dash(r.upstream())).ascii(" server=");
+      b.escaped(dash(r.server())).ascii(" upstream_addr=\"");
+      b.escaped(dash(r.upstreamAddresses())).ascii("\" upstream_status=\"");
+      b.escaped(dash(r.upstreamStatuses())).ascii("\" upstream_time=");
       seconds(r.upstreamNanos()).ascii(" time=");
       seconds(r.totalNanos()).ascii(" sticky=");
-      escape(dash(r.sticky())).ascii(" attempts=").number(r.attempts()).ascii(" request_id=");
-      escape(dash(r.requestId()));
+      b.escaped(dash(r.sticky())).ascii(" attempts=").number(r.attempts()).ascii(" request_id=");
+      b.escaped(dash(r.requestId()));
       if (r.truncated()) {
         b.ascii(" truncated");
       }
@@ -84,10 +84,6 @@ abstract class LineFormat {
       return b.number(millis / 1000).ascii(".").digits3((int) (millis % 1000));
     }
 
-    /** nginx's escaping of variables in {@code escape=default} log formats ({@link AsciiLine#escaped}). */
-    private AsciiLine escape(String s) {
-      return b.escaped(s);
-    }
   }
 
   private static final class Json extends LineFormat {

@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
  * Where access-log lines go: a bounded lock-free queue (Netty's MPSC array queue) the event loops offer encoded
  * lines to (never blocking: a full queue drops the line and counts it), drained by one writer thread in large
  * writes to a file (appended) or standard output. The writer is never signalled per line: it drains, writes, then
- * sleeps {@link #FLUSH_INTERVAL_NANOS} when the queue is empty, so a line reaches the file within ~10 ms (nginx's
+ * sleeps {@link #FLUSH_INTERVAL_NANOS}, so a line reaches the file within ~10 ms (nginx's
  * {@code access_log ... buffer= flush=} trade, with a flush far shorter than nginx's usual seconds).
  * {@link #reopenAll} opens the file again by its name after logrotate renamed it (nginx's USR1);
  * {@link #close} writes out what is queued. Logback is kept off this path: no per-line event objects or layouts.
@@ -111,9 +111,8 @@ final class LogSink implements AutoCloseable {
       if (last) {
         break;
       }
-      if (used == 0) {
-        LockSupport.parkNanos(this, FLUSH_INTERVAL_NANOS);
-      }
+      // after every pass, not only an empty one: under load, one write per 10 ms instead of one per few lines
+      LockSupport.parkNanos(this, FLUSH_INTERVAL_NANOS);
     }
     closeStream();
   }

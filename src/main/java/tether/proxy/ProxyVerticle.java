@@ -38,6 +38,7 @@ final class ProxyVerticle extends VerticleBase implements ProxyContext {
   private final ProxyListener listener;
   private final TetherConfig startConfig;
   private HttpClientAgent client;
+  private io.netty.channel.EventLoop eventLoop;
   private final BackendConnections connections = new BackendConnections();
   private final AtomicInteger clientConnections;
   // connections whose first request head has not arrived yet, with their header-timeout timer
@@ -56,6 +57,7 @@ final class ProxyVerticle extends VerticleBase implements ProxyContext {
 
   @Override
   public Future<?> start() {
+    eventLoop = ((io.vertx.core.internal.ContextInternal) context).nettyEventLoop();
     var timeouts = startConfig.timeouts();
     int poolSize = startConfig.upstreams().values().stream().mapToInt(u -> u.poolSize()).max().orElse(256);
     client = vertx.httpClientBuilder()
@@ -231,7 +233,7 @@ final class ProxyVerticle extends VerticleBase implements ProxyContext {
 
   @Override
   public io.netty.channel.EventLoop eventLoop() {
-    return ((io.vertx.core.internal.ContextInternal) context).nettyEventLoop();
+    return eventLoop;
   }
 
   @Override

@@ -38,13 +38,13 @@ final class SignedCookie {
 
   private final String signingKeyId;
   private final Map<String, byte[]> keys = new HashMap<>();
-  private final ThreadLocal<Map<String, Mac>> macs = ThreadLocal.withInitial(HashMap::new);
   private final ThreadLocal<Recent> recent = ThreadLocal.withInitial(Recent::new);
 
   static final int RECENT_SLOTS = 1024;
 
-  /** One event loop's recently verified and issued values (slot = hash of the key). */
+  /** One event loop's MACs by key id, and its recently verified and issued values (slot = hash of the key). */
   private static final class Recent {
+    final Map<String, Mac> macs = new HashMap<>();
     final String[] verifiedValues = new String[RECENT_SLOTS];
     final Value[] verified = new Value[RECENT_SLOTS];
     final Value[] issuedFor = new Value[RECENT_SLOTS];
@@ -131,7 +131,7 @@ final class SignedCookie {
   }
 
   private String mac(String keyId, String body) {
-    Mac mac = macs.get().computeIfAbsent(keyId, id -> {
+    Mac mac = recent.get().macs.computeIfAbsent(keyId, id -> {
       try {
         Mac m = Mac.getInstance("HmacSHA256");
         m.init(new SecretKeySpec(keys.get(id), "HmacSHA256"));
