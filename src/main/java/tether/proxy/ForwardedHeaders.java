@@ -19,14 +19,17 @@ final class ForwardedHeaders {
   private ForwardedHeaders() {}
 
   static void apply(HttpServerRequest req, MultiMap headers, boolean trusted, boolean https) {
-    String client = req.remoteAddress().hostAddress();
+    apply(req.remoteAddress().hostAddress(), req.authority(), headers, trusted, https);
+  }
+
+  /** @param client the peer's address; @param authority the request's, or null */
+  static void apply(String client, HostAndPort authority, MultiMap headers, boolean trusted, boolean https) {
     String xff = trusted ? headers.get("X-Forwarded-For") : null;
     headers.set("X-Forwarded-For", xff == null ? client : xff + ", " + client);
     headers.set("X-Forwarded-Proto", https ? "https" : "http");
     if (!trusted) {
       headers.remove("Forwarded");
     }
-    HostAndPort authority = req.authority();
     if (!trusted || !headers.contains("X-Forwarded-Host")) {
       if (authority != null) {
         headers.set("X-Forwarded-Host", authority.port() > 0 ? authority.host() + ":" + authority.port()

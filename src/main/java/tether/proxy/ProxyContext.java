@@ -28,6 +28,9 @@ interface ProxyContext {
 
   ProxySnapshot snapshot();
 
+  /** This loop's backend connections for the {@link FastPath}. */
+  FastPool fastPool();
+
   ProxyListener listener();
 
   long connectTimeoutMillis();

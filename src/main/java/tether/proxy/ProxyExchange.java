@@ -79,9 +79,18 @@ final class ProxyExchange {
   private final AttemptLog attemptLog = new AttemptLog();
 
 
+  /** What the fast path leaves: a pin being looked up, or a first attempt that failed; null on most requests. */
+  private Handover handover;
+
   ProxyExchange(ProxyContext ctx, HttpServerRequest req) {
+    this(ctx, req, null);
+  }
+
+  /** @param handover what {@link FastPath} leaves to this exchange, or null */
+  ProxyExchange(ProxyContext ctx, HttpServerRequest req, Handover handover) {
     this.ctx = ctx;
     this.req = req;
+    this.handover = handover;
   }
 
   void start() {
@@ -136,7 +145,13 @@ final class ProxyExchange {
     }
     req.response().closeHandler(v -> clientGone());
     sticky = snapshot.sticky().get(upstream.name());
-    Future<Pin> resolved = sticky.resolveAsync(StickyRequest.of(req), upstream);
+    Handover h = adoptHandover();
+    if (h != null && h.placement() != null) {
+      route(snapshot, length, h.placement().pin(), false);
+      return;
+    }
+    Future<Pin> resolved = h != null && h.pin() != null ? h.pin()
+        : sticky.resolveAsync(StickyRequest.of(req), upstream);
     if (resolved.isComplete()) {
       route(snapshot, length, resolved.succeeded() ? resolved.result() : Pin.NONE, false);
       return;
@@ -152,10 +167,27 @@ final class ProxyExchange {
     });
   }
 
+  /**
+   * The fast path's handover, if it was for this request's upstream (a reload may have moved the route meanwhile:
+   * then its attempt just ends, and the request starts afresh).
+   */
+  private Handover adoptHandover() {
+    Handover h = handover;
+    if (h != null && h.upstream() != upstream) {
+      if (h.attempt() != null) {
+        h.attempt().end(false);
+      }
+      handover = null;
+      return null;
+    }
+    return h;
+  }
+
   /** Sticky first, then balancing. {@code paused}: the request was paused while the pin was looked up. */
   private void route(ProxySnapshot snapshot, long length, Pin resolved, boolean paused) {
     var limits = snapshot.config().limits();
-    placement = new Placement(upstream, resolved, sticky != StickySession.NONE, ctx.listener(), clientAddress);
+    placement = handover != null && handover.placement() != null ? handover.placement()
+        : new Placement(upstream, resolved, sticky != StickySession.NONE, ctx.listener(), clientAddress);
     upgrade = Handshake.isWebSocket(req.method(), req.version(), req.headers(), hasBody);
     if (hasBody && !chunked && length <= upstream.config().retryBuffer() && Failover.isIdempotent(req.method())) {
       // small body of an idempotent request: hold it whole so a failed attempt can be replayed elsewhere
@@ -182,7 +214,23 @@ final class ProxyExchange {
             problem -> clientBodyFailed(400, "malformed chunked body: " + problem));
       }
     }
-    nextAttempt(null);
+    firstAttempt();
+  }
+
+  /** The first attempt, or what follows the fast path's failed one: as if that attempt had been this exchange's. */
+  private void firstAttempt() {
+    Handover h = handover;
+    handover = null;
+    if (h == null || h.attempt() == null) {
+      nextAttempt(null);
+      return;
+    }
+    attempt = h.attempt();
+    if (h.status() != 0) {
+      fail(h.status(), h.message(), true);
+    } else {
+      attemptFailed(attempt, h.kind());
+    }
   }
 
   /**
@@ -571,6 +619,9 @@ final class ProxyExchange {
     finished = true;
     if (admission != null) {
       admission.release();
+    }
+    if (handover != null && handover.attempt() != null) {
+      handover.attempt().end(false); // answered before the fast path's attempt was taken over (a reload moved it)
     }
     long now = System.nanoTime();
     Attempt a = attempt;

@@ -40,6 +40,7 @@ final class ProxyVerticle extends VerticleBase implements ProxyContext {
   private HttpClientAgent client;
   private io.netty.channel.EventLoop eventLoop;
   private final BackendConnections connections = new BackendConnections();
+  private FastPool fastPool;
   private final AtomicInteger clientConnections;
   // connections whose first request head has not arrived yet, with their header-timeout timer
   private final Map<HttpConnection, Long> awaitingHead = new HashMap<>();
@@ -72,7 +73,7 @@ final class ProxyVerticle extends VerticleBase implements ProxyContext {
     for (ListenConfig l : startConfig.listen()) {
       HttpServerOptions options = serverOptions(l);
       HttpServer server = vertx.createHttpServer(options)
-          .connectionHandler(conn -> clientConnected(conn, options))
+          .connectionHandler(conn -> clientConnected(conn, options, l))
           .requestHandler(req -> {
             if (!awaitingHead.isEmpty()) {
               Long timer = awaitingHead.remove(req.connection());
@@ -84,7 +85,7 @@ final class ProxyVerticle extends VerticleBase implements ProxyContext {
               return;
             }
             FrontDoor.hsts(req, l);
-            new ProxyExchange(this, req).start();
+            new ProxyExchange(this, req, FastPath.takeHandover(req.connection())).start();
           });
       servers.add(server);
       serverOptions.add(options);
@@ -99,7 +100,7 @@ final class ProxyVerticle extends VerticleBase implements ProxyContext {
    * Over {@code max_connections} a new connection is closed at once (existing ones are unharmed); otherwise it
    * must deliver its first request head within the header timeout (slowloris), then Vert.x's idle timeout applies.
    */
-  private void clientConnected(HttpConnection conn, HttpServerOptions options) {
+  private void clientConnected(HttpConnection conn, HttpServerOptions options, ListenConfig listen) {
     if (clientConnections.incrementAndGet() > startConfig.limits().maxConnections()) {
       clientConnections.decrementAndGet();
       conn.close();
@@ -114,9 +115,27 @@ final class ProxyVerticle extends VerticleBase implements ProxyContext {
       }
     });
     awaitingHead.put(conn, timer);
+    if (listen.redirectHttpsPort() == 0 && listen.hsts() == null) { // (the front door's answers are Vert.x's)
+      installFastPath(conn);
+    }
     whenClosed(conn, () -> {
       clientConnections.decrementAndGet();
       listener.clientConnections(-1);
+      Long pending = awaitingHead.remove(conn);
+      if (pending != null) {
+        vertx.cancelTimer(pending);
+      }
+    });
+  }
+
+  private void installFastPath(HttpConnection conn) {
+    if (fastPool == null && conn instanceof ConnectionBase base) {
+      // the pool dials with the accepted connections' own channel class: epoll or NIO, as Vert.x's transport
+      fastPool = new FastPool(eventLoop, base.channel().getClass(), listener,
+          startConfig.timeouts().upstreamKeepalive().toMillis(),
+          Math.max(startConfig.limits().maxHeaderBytes(), 8192) * 2);
+    }
+    FastPath.install(conn, this, () -> {
       Long pending = awaitingHead.remove(conn);
       if (pending != null) {
         vertx.cancelTimer(pending);
@@ -239,6 +258,11 @@ final class ProxyVerticle extends VerticleBase implements ProxyContext {
   @Override
   public HttpClientAgent client() {
     return client;
+  }
+
+  @Override
+  public FastPool fastPool() {
+    return fastPool;
   }
 
   @Override

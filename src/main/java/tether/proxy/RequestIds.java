@@ -15,8 +15,13 @@ final class RequestIds {
   private RequestIds() {}
 
   static String of(HttpServerRequest req, boolean trusted) {
+    return of(req.headers(), trusted);
+  }
+
+  /** @param headers the request's */
+  static String of(io.vertx.core.MultiMap headers, boolean trusted) {
     if (trusted) {
-      String given = req.getHeader(HEADER);
+      String given = headers.get(HEADER);
       if (given != null && !given.isEmpty() && given.length() <= 200) {
         return given;
       }

@@ -28,9 +28,13 @@ final class RequestValidator {
     if (req.version() == HttpVersion.HTTP_2 && req.authority() == null) {
       return new Rejection(400, "an HTTP/2 request needs :authority or Host"); // RFC 9113 §8.3.1
     }
-    MultiMap headers = req.headers();
+    return checkHeaders(req.headers(), req.version(), limits);
+  }
+
+  /** The header checks of {@link #check}, for a request head not (yet) wrapped by Vert.x. @return null when fine */
+  static Rejection checkHeaders(MultiMap headers, HttpVersion version, LimitsConfig limits) {
     List<String> hosts = headers.getAll(HttpHeaders.HOST);
-    if (hosts.size() > 1 || (hosts.isEmpty() && req.version() == HttpVersion.HTTP_1_1)) {
+    if (hosts.size() > 1 || (hosts.isEmpty() && version == HttpVersion.HTTP_1_1)) {
       return new Rejection(400, "an HTTP/1.1 request needs exactly one Host header");
     }
     if (!hosts.isEmpty() && !validHost(hosts.get(0))) {

@@ -1,0 +1,451 @@
+package tether.proxy;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ConnectTimeoutException;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.http.impl.headers.HeadersMultiMap;
+import io.vertx.core.net.HostAndPort;
+import io.vertx.core.net.SocketAddress;
+import java.net.UnknownHostException;
+import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
+import tether.edge.ServerHeader;
+import tether.limits.RouteLimits;
+import tether.sticky.Pin;
+import tether.sticky.StickyRequest;
+import tether.sticky.StickySession;
+import tether.upstream.Backend;
+import tether.upstream.Upstream;
+
+/**
+ * One request on the {@link FastPath}: a bodiless HTTP/1.1 GET or HEAD, routed, stuck and forwarded with the same
+ * code as {@link ProxyExchange} ({@link Placement}, {@link StickySession}, {@link Headers},
+ * {@link ForwardedHeaders}, {@link ExchangeRecord}), sent on a {@link FastPool} connection and relayed as Netty
+ * decoded it: the head with its end-to-end headers, the body chunk by chunk with the client's backpressure,
+ * chunked to the client when the backend gave no length. Timed like {@link SilenceTimeout}: one task on the event
+ * loop for the longest silence ({@code timeouts.response_header}) before the head and between body chunks.
+ *
+ * <p>Before any response byte reached the client, every failure (connect, reset, reuse race, timeout, protocol
+ * switch) hands the request to Vert.x with this attempt ({@link Handover}): {@link Failover} decides there, as for
+ * any request. After, a broken or silent backend closes the client connection so the response reads as truncated
+ * (rule 1 of {@link Failover}) and counts against the server, as in {@link ProxyExchange}. Event-loop confined.
+ */
+final class FastExchange implements FastPool.Link.Reader, Runnable {
+
+  private final FastPath front;
+  private final ChannelHandlerContext client;
+  final HttpRequest request;
+  private final MultiMap headers;
+  private final HostAndPort authority;
+  private final Upstream upstream;
+  private final long startNanos = System.nanoTime();
+  /** The bodiless request's end was read (the decoder's empty last content). */
+  boolean lastSeen;
+  private ProxySnapshot snapshot;
+  private StickySession sticky;
+  private Placement placement;
+  private Attempt attempt;
+  private FastPool.Link link;
+  private String requestId;
+  private boolean trusted;
+  private boolean https;
+  private ServerHeader serverHeader;
+  private long timeoutNanos;
+  private long lastDataNanos;
+  private ScheduledFuture<?> timer;
+  private HttpResponse responseHead;
+  private int status;
+  private long bodyBytes;
+  private boolean skippingInformational;
+  /** Response messages held while the sticky mode shares a new session (then written in order). */
+  private ArrayDeque<Object> held;
+  private boolean backendDone;
+  private boolean finished;
+
+  private FastExchange(FastPath front, HttpRequest request, MultiMap headers, HostAndPort authority,
+                       Upstream upstream, ProxySnapshot snapshot) {
+    this.front = front;
+    this.client = front.ctx;
+    this.request = request;
+    this.headers = headers;
+    this.authority = authority;
+    this.upstream = upstream;
+    this.snapshot = snapshot;
+  }
+
+  /**
+   * The exchange for {@code req} if the fast path may serve it, else null (Vert.x serves it): a well-formed
+   * HTTP/1.1 GET or HEAD in origin form, without body, {@code Expect}, {@code Upgrade} or {@code Connection} other
+   * than keep-alive, passing {@link RequestValidator}, with a Host, on a route to an upstream (not in maintenance)
+   * without rules, limits or compression. Nothing is done yet.
+   */
+  static FastExchange admit(FastPath front, HttpRequest req) {
+    HttpMethod method = req.method();
+    String uri = req.uri();
+    if (!req.decoderResult().isSuccess() || (method != HttpMethod.GET && method != HttpMethod.HEAD)
+        || req.protocolVersion() != HttpVersion.HTTP_1_1 || uri.isEmpty() || uri.charAt(0) != '/'
+        || !(req.headers() instanceof MultiMap headers)) {
+      return null;
+    }
+    HttpHeaders h = req.headers();
+    String connection = h.get(HttpHeaderNames.CONNECTION);
+    if (h.contains(HttpHeaderNames.CONTENT_LENGTH) || h.contains(HttpHeaderNames.TRANSFER_ENCODING)
+        || h.contains(HttpHeaderNames.EXPECT) || h.contains(HttpHeaderNames.UPGRADE)
+        || (connection != null && !HttpHeaderValues.KEEP_ALIVE.contentEqualsIgnoreCase(connection))) {
+      return null;
+    }
+    ProxySnapshot snapshot = front.proxy.snapshot();
+    if (RequestValidator.checkHeaders(headers, io.vertx.core.http.HttpVersion.HTTP_1_1,
+        snapshot.config().limits()) != null) {
+      return null;
+    }
+    HostAndPort authority = HostAndPort.parseAuthority(h.get(HttpHeaderNames.HOST), -1);
+    if (authority == null) {
+      return null;
+    }
+    int query = uri.indexOf('?');
+    Router.Route route = snapshot.router().match(authority.host(), query < 0 ? uri : uri.substring(0, query));
+    if (route == null || route.upstream() == null || route.rules() != null || route.limits() != RouteLimits.NONE
+        || route.compression().gzip() || route.compression().zstd()
+        || route.upstream().maintenance().on() != null) {
+      return null;
+    }
+    return new FastExchange(front, req, headers, authority, route.upstream(), snapshot);
+  }
+
+  /** Resolves the pin and starts the first attempt. */
+  void begin() {
+    var config = snapshot.config();
+    trusted = config.trustedProxies().trusts(front.clientAddress);
+    requestId = RequestIds.of(headers, trusted);
+    https = front.tls || (trusted && "https".equalsIgnoreCase(headers.get("X-Forwarded-Proto")));
+    serverHeader = config.serverHeader();
+    timeoutNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(1, config.timeouts().responseHeader().toMillis()));
+    sticky = snapshot.sticky().get(upstream.name());
+    Future<Pin> resolved = sticky.resolveAsync(new StickyRequest(headers, request.uri(), front.clientAddress),
+        upstream);
+    if (!resolved.isComplete()) {
+      front.handover(this, Handover.pending(upstream, resolved)); // a shared store is asked: Vert.x waits for it
+      return;
+    }
+    placement = new Placement(upstream, resolved.succeeded() ? resolved.result() : Pin.NONE,
+        sticky != StickySession.NONE, front.proxy.listener(), front.clientAddress);
+    Backend backend = placement.next();
+    if (backend == null) {
+      front.handover(this, Handover.failed(upstream, placement, null, null)); // 503 from Vert.x
+      return;
+    }
+    attempt = new Attempt(backend, false);
+    SocketAddress address = backend.address();
+    if (address == null) {
+      failed(Failover.Kind.CONNECT_REFUSED, Failover.Phase.NOTHING_SENT); // its name does not resolve
+      return;
+    }
+    link = front.proxy.fastPool().take(address);
+    if (link != null) {
+      link.reader = this;
+      attempt.reused = true;
+      send();
+      return;
+    }
+    try {
+      front.proxy.fastPool().connect(backend, address, (int) front.proxy.connectTimeoutMillis(), this)
+          .addListener(this::connected);
+    } catch (UnknownHostException e) {
+      failed(Failover.Kind.CONNECT_REFUSED, Failover.Phase.NOTHING_SENT);
+    }
+  }
+
+  private void connected(io.netty.util.concurrent.Future<? super Void> f) {
+    ChannelFuture connecting = (ChannelFuture) f;
+    if (finished) {
+      connecting.channel().close(); // the client left meanwhile
+      return;
+    }
+    if (!f.isSuccess()) {
+      failed(f.cause() instanceof ConnectTimeoutException ? Failover.Kind.CONNECT_TIMEOUT
+          : Failover.Kind.CONNECT_REFUSED, Failover.Phase.NOTHING_SENT);
+      return;
+    }
+    link = connecting.channel().pipeline().get(FastPool.Link.class);
+    front.proxy.listener().connected(attempt.backend, System.nanoTime() - attempt.startNanos);
+    send();
+  }
+
+  /** The request head as {@link ProxyExchange#forwardHead} builds it, then the wait for the response. */
+  private void send() {
+    HeadersMultiMap out = HeadersMultiMap.httpHeaders();
+    out.set(HttpHeaderNames.HOST, headers.get(HttpHeaderNames.HOST));
+    Headers.copyRequestHeaders(headers, out);
+    sticky.stripFromRequest(out);
+    ForwardedHeaders.apply(front.clientAddress, authority, out, trusted, https);
+    out.set(RequestIds.HEADER, requestId);
+    out.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE); // so Apache announces its keep-alive timeout
+    link.channel.writeAndFlush(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, request.method(), request.uri(),
+        Unpooled.EMPTY_BUFFER, out, EmptyHttpHeaders.INSTANCE), link.channel.voidPromise());
+    attempt.phase = Failover.Phase.SENT;
+    lastDataNanos = System.nanoTime();
+    timer = client.executor().schedule(this, timeoutNanos, TimeUnit.NANOSECONDS);
+  }
+
+  @Override
+  public void read(Object msg) {
+    lastDataNanos = System.nanoTime();
+    if (msg instanceof HttpResponse head) {
+      if (!head.decoderResult().isSuccess()) {
+        ReferenceCountUtil.release(msg);
+        backendBroke(Failover.Kind.RESET_BEFORE_RESPONSE);
+        return;
+      }
+      int code = head.status().code();
+      if (code >= 100 && code < 200 && code != 101) {
+        skippingInformational = true; // (103 Early Hints and the like are not relayed, as on the Vert.x path)
+      } else if (!respond(head)) {
+        ReferenceCountUtil.release(msg);
+        return;
+      }
+    }
+    if (msg instanceof HttpContent content) {
+      if (skippingInformational || finished) {
+        skippingInformational &= !(msg instanceof LastHttpContent);
+        content.release();
+        return;
+      }
+      if (!content.decoderResult().isSuccess()) {
+        content.release();
+        backendBroke(Failover.Kind.BROKEN_BODY);
+        return;
+      }
+      relay(content);
+    }
+  }
+
+  /** @return false when the response is not relayed (the client left, or the backend switched protocols) */
+  private boolean respond(HttpResponse head) {
+    Backend backend = attempt.backend;
+    ProxyListener listener = front.proxy.listener();
+    attempt.responded = true;
+    status = head.status().code();
+    listener.firstByte(backend, System.nanoTime() - attempt.startNanos);
+    backend.reportResponse(status);
+    listener.backendResponded(backend, status);
+    if (status == 101) {
+      dropLink();
+      cancelTimer();
+      front.handover(this, Handover.refused(upstream, placement, attempt, 502,
+          "upstream server switched protocols unasked"));
+      return false;
+    }
+    MultiMap in = (MultiMap) head.headers();
+    HeadersMultiMap out = HeadersMultiMap.httpHeaders();
+    Headers.copyEndToEnd(in, out);
+    serverHeader.apply(out);
+    Future<Void> shared = sticky.onResponseShared(placement.pin(), backend, in, out, https);
+    Placement.StickyOutcome outcome = placement.outcome();
+    if (outcome == Placement.StickyOutcome.HIT) {
+      listener.stickyHit(backend, placement.pin().userKey());
+    } else if (outcome == Placement.StickyOutcome.NEW) {
+      listener.newPin(upstream.name());
+    }
+    if (upstream.config().debugHeader()) {
+      out.set("X-Tether-Upstream", backend.name() + "; sticky=" + (outcome == null ? "none" : outcome.label));
+    }
+    boolean bodiless = request.method() == HttpMethod.HEAD || status == 204 || status == 304;
+    if (!bodiless && !out.contains(HttpHeaderNames.CONTENT_LENGTH)) {
+      out.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+    }
+    responseHead = head;
+    attempt.phase = Failover.Phase.RESPONSE_STARTED;
+    if (!shared.isComplete()) {
+      // a session this response created is being stored: the client gets it once other instances can find it
+      held = new ArrayDeque<>();
+      link.channel.config().setAutoRead(false);
+      shared.onComplete(v -> releaseHeld());
+    }
+    emit(new DefaultHttpResponse(HttpVersion.HTTP_1_1, head.status(), out));
+    return true;
+  }
+
+  private void relay(HttpContent content) {
+    bodyBytes += content.content().readableBytes();
+    if (!(content instanceof LastHttpContent last)) {
+      emit(content);
+      return;
+    }
+    // trailers are not relayed (nor on the Vert.x path): the body's last bytes, then the end
+    emit(last.content().isReadable() ? new DefaultLastHttpContent(last.content()) : LastHttpContent.EMPTY_LAST_CONTENT);
+    backendDone = true;
+    cancelTimer();
+    FastPool.Link done = link;
+    link = null;
+    done.responses++;
+    front.proxy.fastPool().give(done, responseHead);
+    if (held == null) {
+      complete();
+    }
+  }
+
+  private void emit(Object msg) {
+    if (held != null) {
+      held.add(msg);
+      return;
+    }
+    client.write(msg, client.voidPromise());
+    if (!client.channel().isWritable() && link != null) {
+      link.channel.config().setAutoRead(false); // resumed by clientWritable()
+    }
+  }
+
+  private void releaseHeld() {
+    ArrayDeque<Object> messages = held;
+    held = null;
+    if (finished) {
+      messages.forEach(ReferenceCountUtil::release);
+      return;
+    }
+    messages.forEach(this::emit);
+    if (backendDone) {
+      complete();
+    } else {
+      client.flush();
+      clientWritable();
+    }
+  }
+
+  /** The response reached the client whole. */
+  private void complete() {
+    client.flush();
+    finish(status, false, false);
+    front.exchangeDone(this);
+  }
+
+  @Override
+  public void readComplete() {
+    if (held == null && !finished) {
+      client.flush();
+    }
+  }
+
+  /** The client can take more: the backend is read again. */
+  void clientWritable() {
+    if (link != null && held == null && client.channel().isWritable()) {
+      link.channel.config().setAutoRead(true);
+    }
+  }
+
+  @Override
+  public void closed() {
+    link = null;
+    if (!finished) {
+      backendBroke(attempt.reused ? Failover.Kind.RESET_ON_REUSED : Failover.Kind.RESET_BEFORE_RESPONSE);
+    }
+  }
+
+  /** The response wait: past {@code timeouts.response_header} of silence the backend has failed. */
+  @Override
+  public void run() {
+    if (finished || link == null) {
+      return;
+    }
+    long silent = System.nanoTime() - lastDataNanos;
+    if (silent < timeoutNanos) {
+      timer = client.executor().schedule(this, timeoutNanos - silent, TimeUnit.NANOSECONDS);
+      return;
+    }
+    timer = null;
+    dropLink();
+    backendBroke(Failover.Kind.RESPONSE_TIMEOUT);
+  }
+
+  /**
+   * The backend failed as {@code kind} ({@link Failover.Kind#BROKEN_BODY} for a body cut short): before the
+   * response started Vert.x takes over; after, the client connection is closed (the response reads as truncated).
+   */
+  private void backendBroke(Failover.Kind kind) {
+    dropLink();
+    cancelTimer();
+    if (attempt.phase != Failover.Phase.RESPONSE_STARTED) {
+      failed(kind == Failover.Kind.BROKEN_BODY ? Failover.Kind.RESET_BEFORE_RESPONSE : kind, attempt.phase);
+      return;
+    }
+    attempt.backend.reportFailure(Failover.Kind.BROKEN_BODY.label());
+    front.proxy.listener().backendFailed(attempt.backend, Failover.Kind.BROKEN_BODY.label());
+    finish(status, true, true);
+    client.close(); // past this handler: never deferred
+    front.exchangeDone(this);
+  }
+
+  /** Before any response byte reached the client: Vert.x carries on, with this attempt as its first. */
+  private void failed(Failover.Kind kind, Failover.Phase phase) {
+    dropLink();
+    cancelTimer();
+    attempt.phase = phase;
+    front.handover(this, Handover.failed(upstream, placement, attempt, kind));
+  }
+
+  /** The client connection closed: 499, and the backend connection (mid-request) is not kept. */
+  void clientGone() {
+    if (finished) {
+      return;
+    }
+    finish(499, true, true);
+    dropLink();
+    front.exchangeDone(this);
+  }
+
+  private void dropLink() {
+    FastPool.Link l = link;
+    link = null;
+    if (l != null) {
+      l.reader = null;
+      l.channel.close();
+    }
+  }
+
+  private void cancelTimer() {
+    if (timer != null) {
+      timer.cancel(false);
+      timer = null;
+    }
+  }
+
+  private void finish(int finalStatus, boolean failed, boolean truncated) {
+    if (finished) {
+      return;
+    }
+    finished = true;
+    cancelTimer();
+    long now = System.nanoTime();
+    Attempt a = attempt;
+    a.end(failed && finalStatus >= 500);
+    String address = String.valueOf(a.backend.address());
+    front.proxy.listener().exchangeEnded(new ExchangeRecord(front.clientAddress, request.method().name(),
+        request.uri(), "HTTP/1.1", finalStatus, bodyBytes, 0, upstream.name(), a.backend.name(),
+        now - a.startNanos, now - startNanos, stickyLabel(), placement.attempts(), truncated,
+        headers.get(HttpHeaderNames.REFERER), headers.get(HttpHeaderNames.USER_AGENT), authority.toString(),
+        requestId, address, a.responded ? Integer.toString(finalStatus) : "-"));
+  }
+
+  private String stickyLabel() {
+    Placement.StickyOutcome o = placement.outcome();
+    return o == null ? null : o.label;
+  }
+}

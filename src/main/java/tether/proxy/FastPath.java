@@ -1,0 +1,226 @@
+package tether.proxy;
+
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.util.ReferenceCountUtil;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.net.impl.ConnectionBase;
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+
+/**
+ * The HTTP/1.1 fast path of one client connection: a handler between the strict request decoder and Vert.x's
+ * connection that proxies the plainest requests (bodiless GET and HEAD on a route without rules, limits or
+ * compression; see {@link FastExchange#admit}) straight through Netty, on the event loop's own backend pool
+ * ({@link FastPool}), and passes everything else to Vert.x untouched, where {@link ProxyExchange} serves it.
+ * Why: the same request through Vert.x's server and client objects costs about a third more CPU
+ * ({@code bench/results/20261130-netty-cap}); the failover rule, stickiness, forwarded headers, access log and
+ * metrics are the same code either way.
+ *
+ * <p>Order on the connection is kept: while a fast request is in flight the next messages wait here (reading
+ * paused); while Vert.x has requests in flight (counted by the final responses it writes) every message goes to
+ * Vert.x. A fast request that fails before its response reached the client is handed to Vert.x with its attempt
+ * ({@link Handover}), so {@link Failover} decides and error pages are Vert.x's. A close asked while a fast response
+ * is in flight (graceful shutdown, idle timeout) waits for its end. After a request with {@code Upgrade} passes to
+ * Vert.x the handler only passes messages on (the connection may become a tunnel). Uses Vert.x internals (the
+ * pipeline names "httpDecoder" and "handler"). Event-loop confined. {@code -Dtether.fastPath=false} turns it off
+ * (for A/B benchmarks).
+ */
+final class FastPath extends ChannelDuplexHandler {
+
+  static final boolean ENABLED = !"false".equals(System.getProperty("tether.fastPath"));
+
+  final ProxyContext proxy;
+  final String clientAddress;
+  final boolean tls;
+  ChannelHandlerContext ctx;
+  private Runnable headArrived;
+  private FastExchange active;
+  /** Requests passed to Vert.x whose final response it has not written yet. */
+  private int vertxPending;
+  private boolean passThrough;
+  private ArrayDeque<Object> queued;
+  private Handover handover;
+  private ChannelPromise deferredClose;
+
+  private FastPath(ProxyContext proxy, String clientAddress, boolean tls, Runnable headArrived) {
+    this.proxy = proxy;
+    this.clientAddress = clientAddress;
+    this.tls = tls;
+    this.headArrived = headArrived;
+  }
+
+  /**
+   * Puts the fast path on an HTTP/1 connection whose strict decoder is in place (not HTTP/2, not h2c).
+   *
+   * @param headArrived run once, when the connection's first request head arrives
+   */
+  static void install(HttpConnection connection, ProxyContext proxy, Runnable headArrived) {
+    if (!ENABLED || !(connection instanceof ConnectionBase base)) {
+      return;
+    }
+    ChannelPipeline p = base.channel().pipeline();
+    if (p.get("httpDecoder") instanceof StrictRequestDecoder && p.get("handler") != null && p.get("h2c") == null
+        && base.channel().remoteAddress() instanceof InetSocketAddress peer && peer.getAddress() != null) {
+      p.addBefore("handler", "tether-fast", new FastPath(proxy, peer.getAddress().getHostAddress(),
+          p.get(SslHandler.class) != null, headArrived));
+    }
+  }
+
+  /** What the fast path leaves to the request Vert.x is about to serve on {@code connection}; null if nothing. */
+  static Handover takeHandover(HttpConnection connection) {
+    if (connection instanceof ConnectionBase base
+        && base.channel().pipeline().get("tether-fast") instanceof FastPath fast) {
+      Handover h = fast.handover;
+      fast.handover = null;
+      return h;
+    }
+    return null;
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (passThrough) {
+      ctx.fireChannelRead(msg);
+      return;
+    }
+    if (active != null) {
+      if (!active.lastSeen && msg instanceof LastHttpContent) {
+        active.lastSeen = true; // the bodiless request's end: nothing in it
+        ReferenceCountUtil.release(msg);
+      } else {
+        queue(msg);
+      }
+      return;
+    }
+    if (msg instanceof HttpRequest req) {
+      if (headArrived != null) {
+        headArrived.run();
+        headArrived = null;
+      }
+      if (vertxPending == 0 && deferredClose == null) {
+        FastExchange ex = FastExchange.admit(this, req);
+        if (ex != null) {
+          active = ex;
+          ex.lastSeen = msg instanceof LastHttpContent;
+          ex.begin();
+          return;
+        }
+      }
+      vertxPending++;
+      if (req.headers().contains(HttpHeaderNames.UPGRADE)) {
+        passThrough = true; // a WebSocket handshake: the connection may stop being HTTP
+      }
+    }
+    ctx.fireChannelRead(msg);
+  }
+
+  private void queue(Object msg) {
+    if (queued == null) {
+      queued = new ArrayDeque<>();
+    }
+    queued.add(msg);
+    if (queued.size() == 1) {
+      ctx.channel().config().setAutoRead(false); // a pipelining client waits: one request at a time here
+    }
+  }
+
+  /** The fast request ended (answered, or its client left): the next waiting message, or the deferred close. */
+  void exchangeDone(FastExchange ex) {
+    if (active != ex) {
+      return;
+    }
+    active = null;
+    if (deferredClose != null) {
+      ChannelPromise close = deferredClose;
+      deferredClose = null;
+      ctx.close(close);
+      return;
+    }
+    replayQueued();
+  }
+
+  /** {@code ex} failed before its response started: Vert.x serves the request from here, with what it left. */
+  void handover(FastExchange ex, Handover h) {
+    if (active != ex) {
+      return;
+    }
+    active = null;
+    handover = h;
+    vertxPending++;
+    ctx.fireChannelRead(ex.request);
+    if (ex.lastSeen) {
+      ctx.fireChannelRead(LastHttpContent.EMPTY_LAST_CONTENT);
+    }
+    replayQueued();
+  }
+
+  /** Messages read while a fast request was in flight, in order; Vert.x is told the read is over (it flushes). */
+  private void replayQueued() {
+    if (queued != null) {
+      Object msg;
+      // (a fast request's own end, queued behind it, is taken by it: channelRead drops it)
+      while ((msg = queued.peek()) != null
+          && (active == null || (!active.lastSeen && msg instanceof LastHttpContent))) {
+        channelRead(ctx, queued.poll());
+      }
+      if (queued.isEmpty()) {
+        ctx.channel().config().setAutoRead(true);
+      }
+    }
+    ctx.fireChannelReadComplete();
+  }
+
+  @Override
+  public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+    // only Vert.x's writes pass here (the fast path writes from this handler's context, past it)
+    if (vertxPending > 0 && msg instanceof LastHttpContent
+        && !(msg instanceof HttpResponse r && r.status().codeClass() == HttpStatusClass.INFORMATIONAL)) {
+      vertxPending--;
+    }
+    ctx.write(msg, promise);
+  }
+
+  @Override
+  public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
+    if (active != null) {
+      deferredClose = promise; // a graceful shutdown or idle close waits for the response in flight
+      return;
+    }
+    ctx.close(promise);
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    if (active != null && ctx.channel().isWritable()) {
+      active.clientWritable();
+    }
+    ctx.fireChannelWritabilityChanged();
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    FastExchange ex = active;
+    if (ex != null) {
+      ex.clientGone();
+    }
+    if (queued != null) {
+      queued.forEach(ReferenceCountUtil::release);
+      queued.clear();
+    }
+    ctx.fireChannelInactive();
+  }
+}

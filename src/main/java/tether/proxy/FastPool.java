@@ -1,0 +1,261 @@
+package tether.proxy;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpHeadersFactory;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.util.NetUtil;
+import io.vertx.core.http.impl.headers.HeadersMultiMap;
+import io.vertx.core.net.SocketAddress;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import tether.upstream.Backend;
+
+/**
+ * The fast path's keep-alive connections to backends ({@link FastPath}): one pool per event loop, so a backend
+ * connection never leaves the loop of the client connection it serves and nothing is locked. Idle connections
+ * are kept per address, the most recently used first (the warmest), and retired a second before the backend's
+ * announced {@code Keep-Alive: timeout=N} or after {@code timeouts.upstream_keepalive}, whichever is sooner: the
+ * keep-alive race ({@link KeepAliveMargin} does the same for Vert.x's pool). Response heads are decoded with
+ * Vert.x's header map, so stickiness and the header copy read them as they read Vert.x's.
+ */
+final class FastPool {
+
+  /** Vert.x's header map for decoded responses (a Netty {@link HttpHeaders} and a Vert.x {@code MultiMap}). */
+  private static final HttpHeadersFactory HEADERS = new HttpHeadersFactory() {
+    @Override
+    public HttpHeaders newHeaders() {
+      return HeadersMultiMap.httpHeaders();
+    }
+
+    @Override
+    public HttpHeaders newEmptyHeaders() {
+      return HeadersMultiMap.httpHeaders();
+    }
+  };
+
+  private final EventLoop loop;
+  private final Bootstrap bootstrap;
+  private final ProxyListener listener;
+  private final long keepAliveNanos;
+  private final Map<SocketAddress, ArrayDeque<Link>> idle = new HashMap<>();
+  private final Map<SocketAddress, InetSocketAddress> resolved = new HashMap<>();
+  private boolean sweeping;
+
+  /**
+   * @param channelType the client connections' channel class (epoll or NIO, as Vert.x's transport)
+   * @param keepAliveMillis the longest a connection idles in the pool ({@code timeouts.upstream_keepalive})
+   * @param maxHeaderBytes the largest response head accepted
+   */
+  FastPool(EventLoop loop, Class<? extends Channel> channelType, ProxyListener listener, long keepAliveMillis,
+           int maxHeaderBytes) {
+    this.loop = loop;
+    this.listener = listener;
+    this.keepAliveNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(1, keepAliveMillis));
+    HttpDecoderConfig decoder = new HttpDecoderConfig().setMaxHeaderSize(maxHeaderBytes).setHeadersFactory(HEADERS)
+        .setTrailersFactory(HEADERS);
+    this.bootstrap = new Bootstrap().group(loop).channel(channelType)
+        .option(ChannelOption.TCP_NODELAY, true)
+        .handler(new ChannelInitializer<>() {
+          @Override
+          protected void initChannel(Channel ch) {
+            ch.pipeline().addLast("codec", new HttpClientCodec(decoder, false, false));
+          }
+        });
+  }
+
+  /** An idle connection to {@code address}, or null; expired ones met on the way are closed. */
+  Link take(SocketAddress address) {
+    ArrayDeque<Link> links = idle.get(address);
+    if (links == null) {
+      return null;
+    }
+    long now = System.nanoTime();
+    Link link;
+    while ((link = links.pollLast()) != null) {
+      if (link.channel.isActive() && now - link.expiresNanos < 0) {
+        return link;
+      }
+      link.channel.close();
+    }
+    return null;
+  }
+
+  /**
+   * Dials {@code backend} at its current address; the connection counts as that server's until it closes.
+   *
+   * @throws UnknownHostException the address is not an IP literal (never dialled by name from the event loop)
+   */
+  ChannelFuture connect(Backend backend, SocketAddress address, int connectTimeoutMillis, Link.Reader reader)
+      throws UnknownHostException {
+    InetSocketAddress target = resolved.get(address);
+    if (target == null) {
+      byte[] ip = NetUtil.createByteArrayFromIpAddressString(address.hostAddress());
+      if (ip == null) {
+        throw new UnknownHostException(address.hostAddress());
+      }
+      target = new InetSocketAddress(InetAddress.getByAddress(ip), address.port());
+      resolved.put(address, target);
+    }
+    ChannelFuture connecting = bootstrap.clone().option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis)
+        .connect(target);
+    Channel ch = connecting.channel();
+    Link link = new Link(this, ch, backend, address);
+    link.reader = reader;
+    ch.pipeline().addLast("link", link);
+    return connecting;
+  }
+
+  /** Back to the pool after a complete response, unless the backend said it closes the connection. */
+  void give(Link link, HttpResponse head) {
+    link.reader = null;
+    if (!link.channel.isActive() || !HttpUtil.isKeepAlive(head)) {
+      link.channel.close();
+      return;
+    }
+    long now = System.nanoTime();
+    long expires = now + keepAliveNanos;
+    String announced = head.headers().get(io.netty.handler.codec.http.HttpHeaderNames.KEEP_ALIVE);
+    if (announced != null) {
+      int seconds = KeepAliveMargin.timeoutSeconds(announced);
+      if (seconds == 0 || seconds == 1) {
+        link.channel.close();
+        return;
+      }
+      if (seconds > 1) {
+        expires = Math.min(expires, now + TimeUnit.SECONDS.toNanos(seconds - 1));
+      }
+    }
+    link.expiresNanos = expires;
+    idle.computeIfAbsent(link.address, a -> new ArrayDeque<>()).addLast(link);
+    if (!sweeping) {
+      sweeping = true;
+      loop.schedule(this::sweep, 1, TimeUnit.SECONDS);
+    }
+  }
+
+  /** Closes expired idle connections once a second while any idles. */
+  private void sweep() {
+    long now = System.nanoTime();
+    boolean any = false;
+    for (Iterator<ArrayDeque<Link>> it = idle.values().iterator(); it.hasNext(); ) {
+      ArrayDeque<Link> links = it.next();
+      links.removeIf(l -> {
+        boolean expired = !l.channel.isActive() || now - l.expiresNanos >= 0;
+        if (expired) {
+          l.channel.close();
+        }
+        return expired;
+      });
+      if (links.isEmpty()) {
+        it.remove();
+      } else {
+        any = true;
+      }
+    }
+    sweeping = any;
+    if (any) {
+      loop.schedule(this::sweep, 1, TimeUnit.SECONDS);
+    }
+  }
+
+  private void closed(Link link) {
+    ArrayDeque<Link> links = idle.get(link.address);
+    if (links != null) {
+      links.remove(link);
+    }
+    if (link.counted) {
+      listener.upstreamConnections(link.backend, -1);
+    }
+  }
+
+  /**
+   * One backend connection: passes what its decoder reads to the exchange using it ({@link Reader}), counts
+   * itself as its server's while open. Event-loop confined.
+   */
+  static final class Link extends ChannelInboundHandlerAdapter {
+
+    /** The exchange the connection serves. */
+    interface Reader {
+      void read(Object msg);
+
+      void readComplete();
+
+      void closed();
+    }
+
+    private final FastPool pool;
+    final Channel channel;
+    final Backend backend;
+    final SocketAddress address;
+    Reader reader;
+    /** Responses completed on it: more than 0 means a reuse (the keep-alive race applies). */
+    int responses;
+    private long expiresNanos;
+    private boolean counted;
+
+    private Link(FastPool pool, Channel channel, Backend backend, SocketAddress address) {
+      this.pool = pool;
+      this.channel = channel;
+      this.backend = backend;
+      this.address = address;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+      counted = true;
+      pool.listener.upstreamConnections(backend, 1);
+      ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      Reader r = reader;
+      if (r != null) {
+        r.read(msg);
+      } else {
+        io.netty.util.ReferenceCountUtil.release(msg); // nothing is asked of an idle connection
+        ctx.close();
+      }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+      Reader r = reader;
+      if (r != null) {
+        r.readComplete();
+      }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      pool.closed(this);
+      Reader r = reader;
+      reader = null;
+      if (r != null) {
+        r.closed();
+      }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      ctx.close(); // a reset backend: the exchange hears of it as a close
+    }
+  }
+}
