@@ -187,6 +187,9 @@ final class FastPath extends ChannelDuplexHandler {
   @Override
   public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
     // only Vert.x's writes pass here (the fast path writes from this handler's context, past it)
+    if (msg instanceof HttpResponse r && r.headers().contains(HttpHeaderNames.CONNECTION, "close", true)) {
+      passThrough = true; // Vert.x ends the connection (a refused request): nothing after it is served
+    }
     if (vertxPending > 0 && msg instanceof LastHttpContent
         && !(msg instanceof HttpResponse r && r.status().codeClass() == HttpStatusClass.INFORMATIONAL)) {
       vertxPending--;
@@ -200,6 +203,7 @@ final class FastPath extends ChannelDuplexHandler {
       deferredClose = promise; // a graceful shutdown or idle close waits for the response in flight
       return;
     }
+    passThrough = true;
     ctx.close(promise);
   }
 

@@ -1,0 +1,117 @@
+package tether.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.http.HttpServer;
+import java.net.http.HttpResponse;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import tether.testing.Backends;
+import tether.testing.ProxyTestBase;
+import tether.testing.RawHttp;
+import tether.testing.TetherHarness;
+
+/**
+ * The HTTP/1.1 fast path ({@link FastPath}) next to Vert.x on one connection: order kept when fast and Vert.x
+ * requests are pipelined, framing of what it relays, and its own backend pool (kept alive, retired when the backend
+ * says so). Failover, timeouts, truncation and hostile backends are covered for both paths by the suites that send
+ * bodiless GETs (FailoverTest, KeepAliveRaceTest, BackendHardeningTest, ClientLeavesTest...).
+ */
+class FastPathTest extends ProxyTestBase {
+
+  /** A backend that counts the connections it accepts; {@code keepAlive} is its Keep-Alive header, or null. */
+  private Backends.Backend counting(String name, AtomicInteger connections, String keepAlive) throws Exception {
+    AtomicInteger served = new AtomicInteger();
+    HttpServer server = backends.vertx().createHttpServer()
+        .connectionHandler(c -> connections.incrementAndGet())
+        .requestHandler(req -> {
+          served.incrementAndGet();
+          if (keepAlive != null) {
+            req.response().putHeader("Keep-Alive", keepAlive);
+          }
+          if (req.method().name().equals("HEAD")) {
+            req.response().putHeader("Content-Length", "1000").end();
+          } else {
+            req.body().onSuccess(b -> req.response().end(req.method() + " " + req.path() + " " + b));
+          }
+        });
+    server.listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS);
+    return new Backends.Backend(name, server.actualPort(), server, served);
+  }
+
+  @Test
+  void pipelinedFastAndVertxRequestsAreAnsweredInOrder() throws Exception {
+    Backends.Backend a = backends.start("a", req -> req.body().onSuccess(b -> {
+      long delay = req.path().equals("/1") ? 300 : 1;
+      backends.vertx().setTimer(delay, t -> req.response().end("<" + req.method() + req.path() + ":" + b + ">"));
+    }));
+    tether = TetherHarness.start(ProxyTest.upstream("round_robin", ProxyTest.server(a)));
+    try (RawHttp raw = new RawHttp(tether.port())) {
+      String text = raw.send("GET /1 HTTP/1.1\r\nHost: x\r\n\r\n"
+          + "POST /2 HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nbody"
+          + "GET /3 HTTP/1.1\r\nHost: x\r\n\r\n"
+          + "HEAD /4 HTTP/1.1\r\nHost: x\r\n\r\n"
+          + "GET /5 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").readUntilCloseOrQuiet(5000).text();
+      int one = text.indexOf("<GET/1:>");
+      int two = text.indexOf("<POST/2:body>");
+      int three = text.indexOf("<GET/3:>");
+      int five = text.indexOf("<GET/5:>");
+      assertThat(one).isPositive();
+      assertThat(two).isGreaterThan(one);
+      assertThat(three).isGreaterThan(two);
+      assertThat(five).isGreaterThan(three);
+      assertThat(text.split("HTTP/1.1 200", -1)).hasSize(6); // five answers, the HEAD's without a body
+    }
+  }
+
+  @Test
+  void aHeadAnswerKeepsItsLengthAndCarriesNoBody() throws Exception {
+    AtomicInteger connections = new AtomicInteger();
+    Backends.Backend a = counting("a", connections, null);
+    tether = TetherHarness.start(ProxyTest.upstream("round_robin", ProxyTest.server(a)));
+    try (RawHttp raw = new RawHttp(tether.port())) {
+      String text = raw.send("HEAD /h HTTP/1.1\r\nHost: x\r\n\r\nGET /after HTTP/1.1\r\nHost: x\r\n"
+          + "Connection: close\r\n\r\n").readUntilCloseOrQuiet(5000).text();
+      String head = text.substring(0, text.indexOf("\r\n\r\n") + 4);
+      assertThat(head).containsIgnoringCase("content-length: 1000");
+      // the next response starts right after the HEAD answer's head: no body bytes, no chunk terminator
+      assertThat(text.substring(head.length())).startsWith("HTTP/1.1 200");
+      assertThat(text).endsWith("GET /after ");
+    }
+  }
+
+  @Test
+  void backendConnectionsAreKeptAliveAcrossRequests() throws Exception {
+    AtomicInteger connections = new AtomicInteger();
+    Backends.Backend a = counting("a", connections, null);
+    tether = TetherHarness.start(ProxyTest.upstream("round_robin", ProxyTest.server(a)));
+    for (int i = 0; i < 20; i++) {
+      HttpResponse<String> r = tether.get("/k" + i);
+      assertThat(r.statusCode()).isEqualTo(200);
+      assertThat(r.body()).isEqualTo("GET /k" + i + " ");
+    }
+    assertThat(connections.get()).isEqualTo(1);
+  }
+
+  @Test
+  void aBackendAnnouncingAOneSecondKeepAliveGetsAFreshConnectionEachTime() throws Exception {
+    AtomicInteger connections = new AtomicInteger();
+    Backends.Backend a = counting("a", connections, "timeout=1");
+    tether = TetherHarness.start(ProxyTest.upstream("round_robin", ProxyTest.server(a)));
+    for (int i = 0; i < 3; i++) {
+      assertThat(tether.get("/one-second").statusCode()).isEqualTo(200);
+    }
+    // timeout=1 leaves no safe margin: the connection is closed after each response, never raced
+    assertThat(connections.get()).isEqualTo(3);
+  }
+
+  @Test
+  void aFastRequestCarriesTheForwardedHeadersAndAsksForKeepAlive() {
+    Backends.Backend a = backends.start("a", req -> req.response()
+        .end(req.getHeader("X-Forwarded-For") + " " + req.getHeader("Via") + " " + req.getHeader("Connection")));
+    tether = TetherHarness.start(ProxyTest.upstream("round_robin", ProxyTest.server(a)));
+    String fast = tether.get("/").body();
+    assertThat(fast).isEqualTo("127.0.0.1 1.1 tether keep-alive");
+  }
+}
