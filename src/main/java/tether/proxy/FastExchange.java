@@ -194,10 +194,7 @@ final class FastExchange implements FastPool.Link.Reader, Runnable {
   private void send() {
     HeadersMultiMap out = HeadersMultiMap.httpHeaders();
     out.set(HttpHeaderNames.HOST, headers.get(HttpHeaderNames.HOST));
-    Headers.copyRequestHeaders(headers, out);
-    sticky.stripFromRequest(out);
-    ForwardedHeaders.apply(front.clientAddress, authority, out, trusted, https);
-    out.set(RequestIds.HEADER, requestId);
+    ForwardedHeaders.copy(headers, out, sticky, front.clientAddress, authority, trusted, https, requestId);
     out.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE); // so Apache announces its keep-alive timeout
     link.channel.writeAndFlush(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, request.method(), request.uri(),
         Unpooled.EMPTY_BUFFER, out, EmptyHttpHeaders.INSTANCE), link.channel.voidPromise());
@@ -259,14 +256,9 @@ final class FastExchange implements FastPool.Link.Reader, Runnable {
     Headers.copyEndToEnd(in, out);
     serverHeader.apply(out);
     Future<Void> shared = sticky.onResponseShared(placement.pin(), backend, in, out, https);
-    Placement.StickyOutcome outcome = placement.outcome();
-    if (outcome == Placement.StickyOutcome.HIT) {
-      listener.stickyHit(backend, placement.pin().userKey());
-    } else if (outcome == Placement.StickyOutcome.NEW) {
-      listener.newPin(upstream.name());
-    }
+    placement.announce(backend);
     if (upstream.config().debugHeader()) {
-      out.set("X-Tether-Upstream", backend.name() + "; sticky=" + (outcome == null ? "none" : outcome.label));
+      out.set("X-Tether-Upstream", placement.debugHeader(backend));
     }
     boolean bodiless = request.method() == HttpMethod.HEAD || status == 204 || status == 304;
     if (!bodiless && !out.contains(HttpHeaderNames.CONTENT_LENGTH)) {
@@ -291,7 +283,8 @@ final class FastExchange implements FastPool.Link.Reader, Runnable {
       return;
     }
     // trailers are not relayed (nor on the Vert.x path): the body's last bytes, then the end
-    emit(last.content().isReadable() ? new DefaultLastHttpContent(last.content()) : LastHttpContent.EMPTY_LAST_CONTENT);
+    emit(last.trailingHeaders().isEmpty() ? last : last.content().isReadable()
+        ? new DefaultLastHttpContent(last.content()) : LastHttpContent.EMPTY_LAST_CONTENT);
     backendDone = true;
     cancelTimer();
     FastPool.Link done = link;

@@ -18,8 +18,16 @@ final class ForwardedHeaders {
 
   private ForwardedHeaders() {}
 
-  static void apply(HttpServerRequest req, MultiMap headers, boolean trusted, boolean https) {
-    apply(req.remoteAddress().hostAddress(), req.authority(), headers, trusted, https);
+  /**
+   * The request head every backend gets, on either request path: the client's end-to-end headers but Host and
+   * Tether's own cookie, then the forwarded headers below and {@code X-Request-Id}.
+   */
+  static void copy(MultiMap from, MultiMap to, tether.sticky.StickySession sticky, String client,
+                   HostAndPort authority, boolean trusted, boolean https, String requestId) {
+    Headers.copyRequestHeaders(from, to);
+    sticky.stripFromRequest(to);
+    apply(client, authority, to, trusted, https);
+    to.set(RequestIds.HEADER, requestId);
   }
 
   /** @param client the peer's address; @param authority the request's, or null */

@@ -100,6 +100,20 @@ final class Placement {
     return pin;
   }
 
+  /** Tells the listeners what stickiness did for the response {@code servedBy} gives (a hit, or a new pin). */
+  void announce(Backend servedBy) {
+    if (outcome == StickyOutcome.HIT) {
+      listener.stickyHit(servedBy, pin.userKey());
+    } else if (outcome == StickyOutcome.NEW) {
+      listener.newPin(upstream.name());
+    }
+  }
+
+  /** The {@code X-Tether-Upstream} value ({@code debug_header}): the server and what stickiness did. */
+  String debugHeader(Backend servedBy) {
+    return servedBy.name() + "; sticky=" + (outcome == null ? "none" : outcome.label);
+  }
+
   /** null when stickiness did nothing (no sticky mode, or no server chosen yet). */
   StickyOutcome outcome() {
     return outcome;

@@ -419,10 +419,8 @@ final class ProxyExchange {
       out.authority(target.authority());
     }
     MultiMap headers = out.headers();
-    Headers.copyRequestHeaders(req.headers(), headers);
-    sticky.stripFromRequest(headers);
-    ForwardedHeaders.apply(req, headers, trusted, https);
-    headers.set(RequestIds.HEADER, requestId);
+    ForwardedHeaders.copy(req.headers(), headers, sticky, clientAddress, req.authority(), trusted, https,
+        requestId);
     if (rules != null && rules.request() != null) {
       rules.request().apply(headers, this::variable);
     }
@@ -508,15 +506,9 @@ final class ProxyExchange {
       rules.response().apply(resp.headers(), this::variable); // before the sticky cookie: a rule cannot drop it
     }
     Future<Void> shared = sticky.onResponseShared(placement.pin(), backend, in.headers(), resp.headers(), https);
-    Placement.StickyOutcome stickyOutcome = placement.outcome();
-    if (stickyOutcome == Placement.StickyOutcome.HIT) {
-      ctx.listener().stickyHit(backend, placement.pin().userKey());
-    } else if (stickyOutcome == Placement.StickyOutcome.NEW) {
-      ctx.listener().newPin(upstream.name());
-    }
+    placement.announce(backend);
     if (upstream.config().debugHeader()) {
-      resp.putHeader("X-Tether-Upstream", backend.name() + "; sticky=" + (stickyOutcome == null ? "none"
-          : stickyOutcome.label));
+      resp.putHeader("X-Tether-Upstream", placement.debugHeader(backend));
     }
     if (status == 101) {
       switchProtocols(a, in);
