@@ -170,6 +170,11 @@ final class FastPath extends ChannelDuplexHandler {
 
   /** Messages read while a fast request was in flight, in order; Vert.x is told the read is over (it flushes). */
   private void replayQueued() {
+    if (queued != null && !ctx.channel().isActive()) {
+      // the client connection is closed or closing (its client left, or a response broke): nothing more is served
+      queued.forEach(ReferenceCountUtil::release);
+      queued.clear();
+    }
     if (queued != null) {
       Object msg;
       // (a fast request's own end, queued behind it, is taken by it: channelRead drops it)
