@@ -199,8 +199,8 @@ final class FastExchange implements FastPool.Link.Reader, Runnable {
     ForwardedHeaders.apply(front.clientAddress, authority, out, trusted, https);
     out.set(RequestIds.HEADER, requestId);
     out.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE); // so Apache announces its keep-alive timeout
-    link.channel.writeAndFlush(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, request.method(), request.uri(),
-        Unpooled.EMPTY_BUFFER, out, EmptyHttpHeaders.INSTANCE), link.channel.voidPromise());
+    link.send(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, request.method(), request.uri(),
+        Unpooled.EMPTY_BUFFER, out, EmptyHttpHeaders.INSTANCE));
     attempt.phase = Failover.Phase.SENT;
     lastDataNanos = System.nanoTime();
     timer = client.executor().schedule(this, timeoutNanos, TimeUnit.NANOSECONDS);
