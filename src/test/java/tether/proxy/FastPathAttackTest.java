@@ -233,4 +233,86 @@ class FastPathAttackTest extends ProxyTestBase {
       tether = null;
     }
   }
+
+  /**
+   * Hostile or broken backends behind fast GETs: a body that stalls between chunks past the response timeout
+   * reads as truncated (closed, no last chunk, logged truncated); a 101 nobody asked for is a 502; both end their
+   * attempts.
+   */
+  @Test
+  void aStalledBodyReadsTruncatedAndAnUnaskedSwitchIs502() throws Exception {
+    Queue<String> seen = new ConcurrentLinkedQueue<>();
+    int stall = scripted(head -> "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nfirst\r\n", seen);
+    int upgrade = scripted(head -> "HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\n"
+        + "Upgrade: websocket\r\n\r\nraw bytes", seen);
+    start("upstreams:\n" + upstream("stall", stall) + upstream("up", upgrade)
+        + "routes:\n  - {path: /stall, upstream: stall}\n  - {path: /, upstream: up}\n"
+        + "timeouts: {response_header: 1s}\n");
+    try (RawHttp raw = new RawHttp(tether.port())) {
+      RawHttp.Read r = raw.send("GET /stall HTTP/1.1\r\nHost: x\r\n\r\n").readUntilCloseOrQuiet(5000);
+      assertThat(r.closed()).isTrue();
+      assertThat(r.text()).startsWith("HTTP/1.1 200").contains("first").doesNotEndWith("0\r\n\r\n");
+    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> record("/stall") != null);
+    assertThat(record("/stall").truncated()).isTrue();
+    try (RawHttp raw = new RawHttp(tether.port())) {
+      RawHttp.Read r = raw.send("GET /up HTTP/1.1\r\nHost: x\r\n\r\n").readUntilCloseOrQuiet(5000);
+      assertThat(r.text()).startsWith("HTTP/1.1 502").doesNotContain("raw bytes");
+    }
+    awaitNothingInFlight();
+  }
+
+  /**
+   * A client that leaves in the middle of a large fast response: logged 499, its backend connection is closed
+   * (never pooled half-read), and the next request gets a whole answer.
+   */
+  @Test
+  void aClientLeavingMidBodyIs499AndTheBackendConnectionIsNotReused() throws Exception {
+    String big = "y".repeat(4 * 1024 * 1024);
+    AtomicInteger connections = new AtomicInteger();
+    io.vertx.core.http.HttpServer server = backends.vertx().createHttpServer()
+        .connectionHandler(c -> connections.incrementAndGet())
+        .requestHandler(req -> req.response().end(req.path().equals("/big") ? big : "small"));
+    server.listen(0, "127.0.0.1").await();
+    start("upstreams:\n" + upstream("app", server.actualPort()));
+    try (RawHttp raw = new RawHttp(tether.port())) {
+      raw.send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n");
+      assertThat(raw.readUntil("yyyy", 5000)).startsWith("HTTP/1.1 200");
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> record("/big") != null);
+    assertThat(record("/big").status()).isEqualTo(499);
+    try (RawHttp raw = new RawHttp(tether.port())) {
+      assertThat(raw.send("GET /next HTTP/1.1\r\nHost: x\r\n\r\n").readUntil("small", 5000))
+          .startsWith("HTTP/1.1 200").endsWith("small");
+    }
+    assertThat(connections.get()).isEqualTo(2);
+    awaitNothingInFlight();
+  }
+
+  /** Forwarded headers, Via and the request id are those of the Vert.x path (a POST with a body goes there). */
+  @Test
+  void aFastRequestIsForwardedAsTheVertxPathForwardsIt() throws Exception {
+    Queue<String> seen = new ConcurrentLinkedQueue<>();
+    int port = scripted(head -> head.startsWith("POST") ? null
+        : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", seen);
+    start("upstreams:\n" + upstream("app", port));
+    String common = "Host: example.com:8080\r\nX-Forwarded-For: 6.6.6.6\r\nVia: 1.0 evil\r\n"
+        + "Forwarded: for=6.6.6.6\r\nX-Request-Id: mine\r\nConnection: keep-alive\r\n";
+    try (RawHttp raw = new RawHttp(tether.port())) {
+      raw.send("GET /fast HTTP/1.1\r\n" + common + "\r\n").readUntil("ok", 5000);
+    }
+    try (RawHttp raw = new RawHttp(tether.port())) {
+      raw.send("POST /slow HTTP/1.1\r\n" + common + "Content-Length: 1\r\n\r\nz");
+      await().atMost(Duration.ofSeconds(5)).until(() -> seen.size() == 2);
+    }
+    List<String> heads = new ArrayList<>(seen);
+    assertThat(forwarded(heads.get(0))).isEqualTo(forwarded(heads.get(1)));
+  }
+
+  /** The head's lines but the request line, the body's and the request id (random), sorted, lower case. */
+  private static List<String> forwarded(String head) {
+    return head.lines().skip(1).map(l -> l.toLowerCase(java.util.Locale.ROOT))
+        .filter(l -> !l.isEmpty() && !l.startsWith("content-length") && !l.startsWith("x-request-id"))
+        .sorted().toList();
+  }
 }
