@@ -250,6 +250,10 @@ final class FastExchange implements FastPool.Link.Reader, Runnable {
     if (status == 101) {
       dropLink();
       cancelTimer();
+      if (front.closing()) {
+        closedUnanswered(502, null);
+        return false;
+      }
       front.handover(this, Handover.refused(upstream, placement, attempt, 502,
           "upstream server switched protocols unasked"));
       return false;
@@ -398,7 +402,25 @@ final class FastExchange implements FastPool.Link.Reader, Runnable {
     dropLink();
     cancelTimer();
     attempt.phase = phase;
+    if (front.closing()) {
+      closedUnanswered(kind == Failover.Kind.RESPONSE_TIMEOUT ? 504 : 502, kind);
+      return;
+    }
     front.handover(this, Handover.failed(upstream, placement, attempt, kind));
+  }
+
+  /**
+   * Vert.x takes no request on a connection it asked to close (during a shutdown it drops it unanswered): the
+   * asked close is carried out, the client got no byte, and {@code status} is logged.
+   */
+  private void closedUnanswered(int status, Failover.Kind kind) {
+    if (kind != null && kind.blamesServer()) {
+      attempt.backend.reportFailure(kind.label());
+      front.proxy.listener().backendFailed(attempt.backend, kind.label());
+    }
+    attempt.end(kind != null && kind.blamesServer());
+    finish(status, true, false);
+    front.exchangeDone(this);
   }
 
   /** The client connection closed: 499, and the backend connection (mid-request) is not kept. */

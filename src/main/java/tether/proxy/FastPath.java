@@ -153,6 +153,11 @@ final class FastPath extends ChannelDuplexHandler {
     replayQueued();
   }
 
+  /** A close was asked while a fast request is in flight (graceful shutdown, idle timeout): Vert.x serves no more. */
+  boolean closing() {
+    return deferredClose != null;
+  }
+
   /** {@code ex} failed before its response started: Vert.x serves the request from here, with what it left. */
   void handover(FastExchange ex, Handover h) {
     if (active != ex) {

@@ -309,6 +309,41 @@ class FastPathAttackTest extends ProxyTestBase {
     assertThat(forwarded(heads.get(0))).isEqualTo(forwarded(heads.get(1)));
   }
 
+  /**
+   * Graceful shutdown while a fast request waits, and its backend then drops the connection unanswered: Vert.x
+   * takes no request once it shuts a connection down, so the handover would be dropped (no answer, the attempt
+   * never ended, the connection open until {@code shutdown_timeout}); the asked close is carried out at once
+   * instead, the attempt ends and the request is logged 502.
+   */
+  @Test
+  void aFastRequestFailingDuringShutdownClosesItsConnectionAndEndsItsAttempt() throws Exception {
+    Queue<String> seen = new ConcurrentLinkedQueue<>();
+    int port = scripted(head -> {
+      try {
+        Thread.sleep(700);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return "CLOSE";
+    }, seen);
+    start("upstreams:\n" + upstream("app", port) + "shutdown_timeout: 8s\n");
+    try (RawHttp raw = new RawHttp(tether.port())) {
+      raw.send("GET /dropped HTTP/1.1\r\nHost: x\r\n\r\n");
+      await().atMost(Duration.ofSeconds(5)).until(() -> seen.size() == 1);
+      long started = System.nanoTime();
+      var done = tether.tether().shutdown();
+      RawHttp.Read r = raw.readUntilCloseOrQuiet(5000);
+      assertThat(r.closed()).as("closed at once").isTrue();
+      assertThat(record("/dropped")).isNotNull();
+      assertThat(record("/dropped").status()).isEqualTo(502);
+      awaitNothingInFlight();
+      await().atMost(Duration.ofSeconds(10)).until(done::isComplete);
+      assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
+    } finally {
+      tether = null;
+    }
+  }
+
   /** The head's lines but the request line, the body's and the request id (random), sorted, lower case. */
   private static List<String> forwarded(String head) {
     return head.lines().skip(1).map(l -> l.toLowerCase(java.util.Locale.ROOT))
