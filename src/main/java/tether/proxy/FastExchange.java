@@ -196,8 +196,8 @@ final class FastExchange implements FastPool.Link.Reader, Runnable {
     out.set(HttpHeaderNames.HOST, headers.get(HttpHeaderNames.HOST));
     ForwardedHeaders.copy(headers, out, sticky, front.clientAddress, authority, trusted, https, requestId);
     out.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE); // so Apache announces its keep-alive timeout
-    link.channel.writeAndFlush(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, request.method(), request.uri(),
-        Unpooled.EMPTY_BUFFER, out, EmptyHttpHeaders.INSTANCE), link.channel.voidPromise());
+    link.send(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, request.method(), request.uri(),
+        Unpooled.EMPTY_BUFFER, out, EmptyHttpHeaders.INSTANCE));
     attempt.phase = Failover.Phase.SENT;
     lastDataNanos = System.nanoTime();
     timer = client.executor().schedule(this, timeoutNanos, TimeUnit.NANOSECONDS);
@@ -247,6 +247,10 @@ final class FastExchange implements FastPool.Link.Reader, Runnable {
     if (status == 101) {
       dropLink();
       cancelTimer();
+      if (front.closing()) {
+        closedUnanswered(502, null);
+        return false;
+      }
       front.handover(this, Handover.refused(upstream, placement, attempt, 502,
           "upstream server switched protocols unasked"));
       return false;
@@ -391,7 +395,25 @@ final class FastExchange implements FastPool.Link.Reader, Runnable {
     dropLink();
     cancelTimer();
     attempt.phase = phase;
+    if (front.closing()) {
+      closedUnanswered(kind == Failover.Kind.RESPONSE_TIMEOUT ? 504 : 502, kind);
+      return;
+    }
     front.handover(this, Handover.failed(upstream, placement, attempt, kind));
+  }
+
+  /**
+   * Vert.x takes no request on a connection it asked to close (during a shutdown it drops it unanswered): the
+   * asked close is carried out, the client got no byte, and {@code status} is logged.
+   */
+  private void closedUnanswered(int status, Failover.Kind kind) {
+    if (kind != null && kind.blamesServer()) {
+      attempt.backend.reportFailure(kind.label());
+      front.proxy.listener().backendFailed(attempt.backend, kind.label());
+    }
+    attempt.end(kind != null && kind.blamesServer());
+    finish(status, true, false);
+    front.exchangeDone(this);
   }
 
   /** The client connection closed: 499, and the backend connection (mid-request) is not kept. */

@@ -153,6 +153,11 @@ final class FastPath extends ChannelDuplexHandler {
     replayQueued();
   }
 
+  /** A close was asked while a fast request is in flight (graceful shutdown, idle timeout): Vert.x serves no more. */
+  boolean closing() {
+    return deferredClose != null;
+  }
+
   /** {@code ex} failed before its response started: Vert.x serves the request from here, with what it left. */
   void handover(FastExchange ex, Handover h) {
     if (active != ex) {
@@ -170,6 +175,11 @@ final class FastPath extends ChannelDuplexHandler {
 
   /** Messages read while a fast request was in flight, in order; Vert.x is told the read is over (it flushes). */
   private void replayQueued() {
+    if (queued != null && !ctx.channel().isActive()) {
+      // the client connection is closed or closing (its client left, or a response broke): nothing more is served
+      queued.forEach(ReferenceCountUtil::release);
+      queued.clear();
+    }
     if (queued != null) {
       Object msg;
       // (a fast request's own end, queued behind it, is taken by it: channelRead drops it)

@@ -8,11 +8,16 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpHeadersFactory;
+import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpRequestEncoder;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseDecoder;
+import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.util.NetUtil;
 import io.vertx.core.http.impl.headers.HeadersMultiMap;
@@ -75,7 +80,7 @@ final class FastPool {
         .handler(new ChannelInitializer<>() {
           @Override
           protected void initChannel(Channel ch) {
-            ch.pipeline().addLast("codec", new HttpClientCodec(decoder, false, false));
+            ch.pipeline().addLast("decoder", new ResponseDecoder(decoder)).addLast("encoder", new HttpRequestEncoder());
           }
         });
   }
@@ -186,6 +191,27 @@ final class FastPool {
   }
 
   /**
+   * The response decoder of a backend connection: no body after the head of a final response to a HEAD. Not
+   * Netty's client codec, which takes a request's method off its queue for a 1xx response too (4.2.9), so the
+   * answer to a HEAD after a 103 Early Hints would wait for the body its Content-Length announces.
+   */
+  static final class ResponseDecoder extends HttpResponseDecoder {
+
+    /** The request in flight is a HEAD. */
+    private boolean head;
+
+    ResponseDecoder(HttpDecoderConfig config) {
+      super(config);
+    }
+
+    @Override
+    protected boolean isContentAlwaysEmpty(HttpMessage msg) {
+      return super.isContentAlwaysEmpty(msg)
+          || (head && ((HttpResponse) msg).status().codeClass() != HttpStatusClass.INFORMATIONAL);
+    }
+  }
+
+  /**
    * One backend connection: passes what its decoder reads to the exchange using it ({@link Reader}), counts
    * itself as its server's while open. Event-loop confined.
    */
@@ -215,6 +241,12 @@ final class FastPool {
       this.channel = channel;
       this.backend = backend;
       this.address = address;
+    }
+
+    /** Sends {@code request}; what comes back is decoded as the answer to its method. */
+    void send(HttpRequest request) {
+      channel.pipeline().get(ResponseDecoder.class).head = request.method() == HttpMethod.HEAD;
+      channel.writeAndFlush(request, channel.voidPromise());
     }
 
     @Override
