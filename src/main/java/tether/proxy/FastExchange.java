@@ -93,8 +93,8 @@ final class FastExchange implements FastPool.Link.Reader, Runnable {
 
   /**
    * The exchange for {@code req} if the fast path may serve it, else null (Vert.x serves it): a well-formed
-   * HTTP/1.1 GET or HEAD in origin form, without body, {@code Expect}, {@code Upgrade} or {@code Connection} other
-   * than keep-alive, passing {@link RequestValidator}, with a Host, on a route to an upstream (not in maintenance)
+   * HTTP/1.1 GET or HEAD in origin form, without body, {@code Expect}, a WebSocket {@code Upgrade} or
+   * {@code Connection: close}, passing {@link RequestValidator}, with a Host, on a route to an upstream (not in maintenance)
    * without rules, limits or compression. Nothing is done yet.
    */
   static FastExchange admit(FastPath front, HttpRequest req) {
@@ -108,9 +108,9 @@ final class FastExchange implements FastPool.Link.Reader, Runnable {
     HttpHeaders h = req.headers();
     String connection = h.get(HttpHeaderNames.CONNECTION);
     if (h.contains(HttpHeaderNames.CONTENT_LENGTH) || h.contains(HttpHeaderNames.TRANSFER_ENCODING)
-        || h.contains(HttpHeaderNames.EXPECT) || h.contains(HttpHeaderNames.UPGRADE)
-        || (connection != null && !HttpHeaderValues.KEEP_ALIVE.contentEqualsIgnoreCase(connection))) {
-      return null;
+        || h.contains(HttpHeaderNames.EXPECT) || FastPath.isWebSocket(h)
+        || (connection != null && Headers.listed(connection, "close"))) {
+      return null; // (an Upgrade to anything else, h2c say, is dropped as hop-by-hop: a plain request)
     }
     ProxySnapshot snapshot = front.proxy.snapshot();
     if (RequestValidator.checkHeaders(headers, io.vertx.core.http.HttpVersion.HTTP_1_1,

@@ -29,8 +29,8 @@ import java.util.ArrayDeque;
  * paused); while Vert.x has requests in flight (counted by the final responses it writes) every message goes to
  * Vert.x. A fast request that fails before its response reached the client is handed to Vert.x with its attempt
  * ({@link Handover}), so {@link Failover} decides and error pages are Vert.x's. A close asked while a fast response
- * is in flight (graceful shutdown, idle timeout) waits for its end. After a request with {@code Upgrade} passes to
- * Vert.x the handler only passes messages on (the connection may become a tunnel). Uses Vert.x internals (the
+ * is in flight (graceful shutdown, idle timeout) waits for its end. After a WebSocket handshake passes to Vert.x the
+ * handler only passes messages on (the connection may become a tunnel). Uses Vert.x internals (the
  * pipeline names "httpDecoder" and "handler"). Event-loop confined. {@code -Dtether.fastPath=false} turns it off
  * (for A/B benchmarks).
  */
@@ -121,11 +121,17 @@ final class FastPath extends ChannelDuplexHandler {
         }
       }
       vertxPending++;
-      if (req.headers().contains(HttpHeaderNames.UPGRADE)) {
-        passThrough = true; // a WebSocket handshake: the connection may stop being HTTP
+      if (isWebSocket(req.headers())) {
+        passThrough = true; // the connection may become a tunnel
       }
     }
     ctx.fireChannelRead(msg);
+  }
+
+  /** A WebSocket handshake ({@code Upgrade: websocket}): the only upgrade Tether carries out (RFC 6455 §4.1). */
+  static boolean isWebSocket(io.netty.handler.codec.http.HttpHeaders headers) {
+    String upgrade = headers.get(HttpHeaderNames.UPGRADE);
+    return upgrade != null && Headers.listed(upgrade, "websocket");
   }
 
   private void queue(Object msg) {

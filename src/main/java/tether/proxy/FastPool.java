@@ -235,6 +235,7 @@ final class FastPool {
     int responses;
     private long expiresNanos;
     private boolean counted;
+    private ResponseDecoder decoder;
 
     private Link(FastPool pool, Channel channel, Backend backend, SocketAddress address) {
       this.pool = pool;
@@ -245,7 +246,10 @@ final class FastPool {
 
     /** Sends {@code request}; what comes back is decoded as the answer to its method. */
     void send(HttpRequest request) {
-      channel.pipeline().get(ResponseDecoder.class).head = request.method() == HttpMethod.HEAD;
+      if (decoder == null) {
+        decoder = channel.pipeline().get(ResponseDecoder.class);
+      }
+      decoder.head = request.method() == HttpMethod.HEAD;
       channel.writeAndFlush(request, channel.voidPromise());
     }
 
