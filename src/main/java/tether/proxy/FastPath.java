@@ -216,7 +216,11 @@ final class FastPath extends ChannelDuplexHandler {
   @Override
   public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
     if (active != null) {
-      deferredClose = promise; // a graceful shutdown or idle close waits for the response in flight
+      if (deferredClose == null) {
+        deferredClose = promise; // a graceful shutdown or idle close waits for the response in flight
+      } else if (!promise.isVoid()) {
+        ctx.channel().closeFuture().addListener(f -> promise.trySuccess()); // a second ask: done with the first
+      }
       return;
     }
     passThrough = true;

@@ -16,7 +16,9 @@ import tether.testing.TetherHarness;
  * The HTTP/1.1 fast path ({@link FastPath}) next to Vert.x on one connection: order kept when fast and Vert.x
  * requests are pipelined, framing of what it relays, and its own backend pool (kept alive, retired when the backend
  * says so). Failover, timeouts, truncation and hostile backends are covered for both paths by the suites that send
- * bodiless GETs (FailoverTest, KeepAliveRaceTest, BackendHardeningTest, ClientLeavesTest...).
+ * bodiless GETs over keep-alive connections (Java's HTTP client and RawHttp without {@code Connection: close} take
+ * the fast path: FailoverTest, KeepAliveRaceTest, BackendHardeningTest's keep-alive case, ClientLeavesTest...), and
+ * by {@link FastPathAttackTest}.
  */
 class FastPathTest extends ProxyTestBase {
 
