@@ -59,6 +59,7 @@ final class FastPool {
   private final Bootstrap bootstrap;
   private final ProxyListener listener;
   private final long keepAliveNanos;
+  private final int maxIdlePerAddress;
   private final Map<SocketAddress, ArrayDeque<Link>> idle = new HashMap<>();
   private final Map<SocketAddress, InetSocketAddress> resolved = new HashMap<>();
   private boolean sweeping;
@@ -67,11 +68,14 @@ final class FastPool {
    * @param channelType the client connections' channel class (epoll or NIO, as Vert.x's transport)
    * @param keepAliveMillis the longest a connection idles in the pool ({@code timeouts.upstream_keepalive})
    * @param maxHeaderBytes the largest response head accepted
+   * @param maxIdle the most idle connections kept per backend address ({@code pool_size}, as nginx's
+   *     {@code keepalive}): one more is closed when its response ends
    */
   FastPool(EventLoop loop, Class<? extends Channel> channelType, ProxyListener listener, long keepAliveMillis,
-           int maxHeaderBytes) {
+           int maxHeaderBytes, int maxIdle) {
     this.loop = loop;
     this.listener = listener;
+    this.maxIdlePerAddress = Math.max(1, maxIdle);
     this.keepAliveNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(1, keepAliveMillis));
     HttpDecoderConfig decoder = new HttpDecoderConfig().setMaxHeaderSize(maxHeaderBytes).setHeadersFactory(HEADERS)
         .setTrailersFactory(HEADERS);
@@ -147,8 +151,13 @@ final class FastPool {
         expires = Math.min(expires, now + TimeUnit.SECONDS.toNanos(seconds - 1));
       }
     }
+    ArrayDeque<Link> links = idle.computeIfAbsent(link.address, a -> new ArrayDeque<>());
+    if (links.size() >= maxIdlePerAddress) {
+      link.channel.close();
+      return;
+    }
     link.expiresNanos = expires;
-    idle.computeIfAbsent(link.address, a -> new ArrayDeque<>()).addLast(link);
+    links.addLast(link);
     if (!sweeping) {
       sweeping = true;
       loop.schedule(this::sweep, 1, TimeUnit.SECONDS);

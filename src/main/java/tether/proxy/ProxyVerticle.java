@@ -133,7 +133,8 @@ final class ProxyVerticle extends VerticleBase implements ProxyContext {
       // the pool dials with the accepted connections' own channel class: epoll or NIO, as Vert.x's transport
       fastPool = new FastPool(eventLoop, base.channel().getClass(), listener,
           startConfig.timeouts().upstreamKeepalive().toMillis(),
-          Math.max(startConfig.limits().maxHeaderBytes(), 8192) * 2);
+          Math.max(startConfig.limits().maxHeaderBytes(), 8192) * 2,
+          startConfig.upstreams().values().stream().mapToInt(u -> u.poolSize()).max().orElse(256));
     }
     FastPath.install(conn, this, () -> {
       Long pending = awaitingHead.remove(conn);
