@@ -93,7 +93,7 @@ final class FastExchange implements FastPool.Link.Reader, Runnable {
 
   /**
    * The exchange for {@code req} if the fast path may serve it, else null (Vert.x serves it): a well-formed
-   * HTTP/1.1 GET or HEAD in origin form, without body, {@code Expect}, a WebSocket {@code Upgrade} or
+   * HTTP/1.1 GET or HEAD in origin form, without body (no length, or {@code Content-Length: 0}), {@code Expect}, a WebSocket {@code Upgrade} or
    * {@code Connection: close}, passing {@link RequestValidator}, with a Host, on a route to an upstream (not in maintenance)
    * without rules, limits or compression. Nothing is done yet.
    */
@@ -107,7 +107,9 @@ final class FastExchange implements FastPool.Link.Reader, Runnable {
     }
     HttpHeaders h = req.headers();
     String connection = h.get(HttpHeaderNames.CONNECTION);
-    if (h.contains(HttpHeaderNames.CONTENT_LENGTH) || h.contains(HttpHeaderNames.TRANSFER_ENCODING)
+    String length = h.get(HttpHeaderNames.CONTENT_LENGTH); // "0" is no body (Java's HTTP client sends it)
+    if ((length != null && (!length.equals("0") || h.getAll(HttpHeaderNames.CONTENT_LENGTH).size() > 1))
+        || h.contains(HttpHeaderNames.TRANSFER_ENCODING)
         || h.contains(HttpHeaderNames.EXPECT) || FastPath.isWebSocket(h)
         || (connection != null && Headers.listed(connection, "close"))) {
       return null; // (an Upgrade to anything else, h2c say, is dropped as hop-by-hop: a plain request)

@@ -109,6 +109,39 @@ class FastPathTest extends ProxyTestBase {
   }
 
   @Test
+  void atMostPoolSizeIdleConnectionsAreKeptPerBackend() throws Exception {
+    AtomicInteger opened = new AtomicInteger();
+    AtomicInteger closed = new AtomicInteger();
+    HttpServer server = backends.vertx().createHttpServer()
+        .connectionHandler(c -> {
+          opened.incrementAndGet();
+          c.closeHandler(v -> closed.incrementAndGet());
+        })
+        .requestHandler(req -> backends.vertx().setTimer(300, t -> req.response().end("slow")));
+    server.listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS);
+    Backends.Backend a = new Backends.Backend("a", server.actualPort(), server, new AtomicInteger());
+    tether = TetherHarness.start(ProxyTest.upstream("round_robin\n    pool_size: 1", ProxyTest.server(a)));
+    java.util.List<RawHttp> clients = new java.util.ArrayList<>();
+    try {
+      for (int i = 0; i < 3; i++) { // three at once: three backend connections
+        clients.add(new RawHttp(tether.port()).send("GET /c" + i + " HTTP/1.1\r\nHost: x\r\n\r\n"));
+      }
+      for (RawHttp c : clients) {
+        assertThat(c.readUntil("slow", 5000)).startsWith("HTTP/1.1 200");
+      }
+    } finally {
+      for (RawHttp c : clients) {
+        c.close();
+      }
+    }
+    assertThat(opened.get()).isEqualTo(3);
+    // pool_size 1: one stays idle for the next request, the other two are closed as their responses end
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).until(() -> closed.get() == 2);
+    assertThat(tether.get("/again").body()).isEqualTo("slow");
+    assertThat(opened.get()).isEqualTo(3);
+  }
+
+  @Test
   void aFastRequestCarriesTheForwardedHeadersAndAsksForKeepAlive() {
     Backends.Backend a = backends.start("a", req -> req.response()
         .end(req.getHeader("X-Forwarded-For") + " " + req.getHeader("Via") + " " + req.getHeader("Connection")));
