@@ -22,6 +22,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.impl.headers.HeadersMultiMap;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.net.HostAndPort;
 import io.vertx.core.net.SocketAddress;
 import java.net.UnknownHostException;
@@ -52,6 +53,8 @@ final class FastExchange implements FastPool.Link.Reader, Runnable {
 
   private final FastPath front;
   private final ChannelHandlerContext client;
+  /** The verticle's: what runs here runs in it, as on Vert.x's path (the sticky store completes on it). */
+  private final ContextInternal context;
   final HttpRequest request;
   private final MultiMap headers;
   private final HostAndPort authority;
@@ -84,6 +87,7 @@ final class FastExchange implements FastPool.Link.Reader, Runnable {
                        Upstream upstream, ProxySnapshot snapshot) {
     this.front = front;
     this.client = front.ctx;
+    this.context = front.proxy.context();
     this.request = request;
     this.headers = headers;
     this.authority = authority;
@@ -93,9 +97,9 @@ final class FastExchange implements FastPool.Link.Reader, Runnable {
 
   /**
    * The exchange for {@code req} if the fast path may serve it, else null (Vert.x serves it): a well-formed
-   * HTTP/1.1 GET or HEAD in origin form, without body (no length, or {@code Content-Length: 0}), {@code Expect}, a WebSocket {@code Upgrade} or
-   * {@code Connection: close}, passing {@link RequestValidator}, with a Host, on a route to an upstream (not in maintenance)
-   * without rules, limits or compression. Nothing is done yet.
+   * HTTP/1.1 GET or HEAD in origin form, without body (no length, or {@code Content-Length: 0}), {@code Expect},
+   * a WebSocket {@code Upgrade} or {@code Connection: close}, passing {@link RequestValidator}, with a Host, on a
+   * route to an upstream (not in maintenance) without rules, limits or compression. Nothing is done yet.
    */
   static FastExchange admit(FastPath front, HttpRequest req) {
     HttpMethod method = req.method();
@@ -135,6 +139,15 @@ final class FastExchange implements FastPool.Link.Reader, Runnable {
 
   /** Resolves the pin and starts the first attempt. */
   void begin() {
+    ContextInternal previous = context.beginDispatch();
+    try {
+      beginInContext();
+    } finally {
+      context.endDispatch(previous);
+    }
+  }
+
+  private void beginInContext() {
     var config = snapshot.config();
     trusted = config.trustedProxies().trusts(front.clientAddress);
     requestId = RequestIds.of(headers, trusted);
@@ -161,7 +174,7 @@ final class FastExchange implements FastPool.Link.Reader, Runnable {
       failed(Failover.Kind.CONNECT_REFUSED, Failover.Phase.NOTHING_SENT); // its name does not resolve
       return;
     }
-    link = front.proxy.fastPool().take(address);
+    link = front.proxy.fastPool().take(backend, address);
     if (link != null) {
       link.reader = this;
       attempt.reused = true;
@@ -177,6 +190,15 @@ final class FastExchange implements FastPool.Link.Reader, Runnable {
   }
 
   private void connected(io.netty.util.concurrent.Future<? super Void> f) {
+    ContextInternal previous = context.beginDispatch();
+    try {
+      connectedInContext(f);
+    } finally {
+      context.endDispatch(previous);
+    }
+  }
+
+  private void connectedInContext(io.netty.util.concurrent.Future<? super Void> f) {
     ChannelFuture connecting = (ChannelFuture) f;
     if (finished) {
       connecting.channel().close(); // the client left meanwhile
@@ -207,6 +229,15 @@ final class FastExchange implements FastPool.Link.Reader, Runnable {
 
   @Override
   public void read(Object msg) {
+    ContextInternal previous = context.beginDispatch();
+    try {
+      readInContext(msg);
+    } finally {
+      context.endDispatch(previous);
+    }
+  }
+
+  private void readInContext(Object msg) {
     lastDataNanos = System.nanoTime();
     if (msg instanceof HttpResponse head) {
       if (!head.decoderResult().isSuccess()) {
@@ -352,6 +383,15 @@ final class FastExchange implements FastPool.Link.Reader, Runnable {
 
   @Override
   public void closed() {
+    ContextInternal previous = context.beginDispatch();
+    try {
+      closedInContext();
+    } finally {
+      context.endDispatch(previous);
+    }
+  }
+
+  private void closedInContext() {
     link = null;
     if (!finished) {
       backendBroke(attempt.reused ? Failover.Kind.RESET_ON_REUSED : Failover.Kind.RESET_BEFORE_RESPONSE);
@@ -361,6 +401,15 @@ final class FastExchange implements FastPool.Link.Reader, Runnable {
   /** The response wait: past {@code timeouts.response_header} of silence the backend has failed. */
   @Override
   public void run() {
+    ContextInternal previous = context.beginDispatch();
+    try {
+      checkSilence();
+    } finally {
+      context.endDispatch(previous);
+    }
+  }
+
+  private void checkSilence() {
     if (finished || link == null) {
       return;
     }

@@ -27,6 +27,7 @@ import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayDeque;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -60,7 +61,8 @@ final class FastPool {
   private final ProxyListener listener;
   private final long keepAliveNanos;
   private final int maxIdlePerAddress;
-  private final Map<SocketAddress, ArrayDeque<Link>> idle = new HashMap<>();
+  /** Per server, not per address: a connection counts for the server it was opened for (two may share one). */
+  private final Map<Backend, ArrayDeque<Link>> idle = new IdentityHashMap<>();
   private final Map<SocketAddress, InetSocketAddress> resolved = new HashMap<>();
   private boolean sweeping;
 
@@ -68,7 +70,7 @@ final class FastPool {
    * @param channelType the client connections' channel class (epoll or NIO, as Vert.x's transport)
    * @param keepAliveMillis the longest a connection idles in the pool ({@code timeouts.upstream_keepalive})
    * @param maxHeaderBytes the largest response head accepted
-   * @param maxIdle the most idle connections kept per backend address ({@code pool_size}, as nginx's
+   * @param maxIdle the most idle connections kept per server ({@code pool_size}, as nginx's
    *     {@code keepalive}): one more is closed when its response ends
    */
   FastPool(EventLoop loop, Class<? extends Channel> channelType, ProxyListener listener, long keepAliveMillis,
@@ -89,16 +91,19 @@ final class FastPool {
         });
   }
 
-  /** An idle connection to {@code address}, or null; expired ones met on the way are closed. */
-  Link take(SocketAddress address) {
-    ArrayDeque<Link> links = idle.get(address);
+  /**
+   * An idle connection of {@code backend} to {@code address}, or null; expired ones met on the way are closed, and
+   * so are those to an address the server no longer has (its name moved).
+   */
+  Link take(Backend backend, SocketAddress address) {
+    ArrayDeque<Link> links = idle.get(backend);
     if (links == null) {
       return null;
     }
     long now = System.nanoTime();
     Link link;
     while ((link = links.pollLast()) != null) {
-      if (link.channel.isActive() && now - link.expiresNanos < 0) {
+      if (link.channel.isActive() && now - link.expiresNanos < 0 && link.address.equals(address)) {
         return link;
       }
       link.channel.close();
@@ -120,6 +125,9 @@ final class FastPool {
         throw new UnknownHostException(address.hostAddress());
       }
       target = new InetSocketAddress(InetAddress.getByAddress(ip), address.port());
+      if (resolved.size() >= 1024) {
+        resolved.clear(); // servers whose names moved many times: only the current addresses matter
+      }
       resolved.put(address, target);
     }
     ChannelFuture connecting = bootstrap.clone().option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis)
@@ -134,6 +142,9 @@ final class FastPool {
   /** Back to the pool after a complete response, unless the backend said it closes the connection. */
   void give(Link link, HttpResponse head) {
     link.reader = null;
+    if (!link.channel.config().isAutoRead()) {
+      link.channel.config().setAutoRead(true); // paused for a slow client or a shared session: the next one reads
+    }
     if (!link.channel.isActive() || !HttpUtil.isKeepAlive(head)) {
       link.channel.close();
       return;
@@ -151,7 +162,7 @@ final class FastPool {
         expires = Math.min(expires, now + TimeUnit.SECONDS.toNanos(seconds - 1));
       }
     }
-    ArrayDeque<Link> links = idle.computeIfAbsent(link.address, a -> new ArrayDeque<>());
+    ArrayDeque<Link> links = idle.computeIfAbsent(link.backend, b -> new ArrayDeque<>());
     if (links.size() >= maxIdlePerAddress) {
       link.channel.close();
       return;
@@ -190,7 +201,7 @@ final class FastPool {
   }
 
   private void closed(Link link) {
-    ArrayDeque<Link> links = idle.get(link.address);
+    ArrayDeque<Link> links = idle.get(link.backend);
     if (links != null) {
       links.remove(link);
     }

@@ -23,6 +23,9 @@ interface ProxyContext {
 
   io.vertx.core.Vertx vertx();
 
+  /** This proxy's Vert.x context: the fast path runs its callbacks in it, as Vert.x runs its handlers. */
+  io.vertx.core.internal.ContextInternal context();
+
   /** This proxy's Netty event loop, for per-request timers cheaper than Vert.x's. */
   io.netty.channel.EventLoop eventLoop();
 

@@ -252,6 +252,11 @@ final class ProxyVerticle extends VerticleBase implements ProxyContext {
   }
 
   @Override
+  public io.vertx.core.internal.ContextInternal context() {
+    return (io.vertx.core.internal.ContextInternal) context;
+  }
+
+  @Override
   public io.netty.channel.EventLoop eventLoop() {
     return eventLoop;
   }

@@ -142,6 +142,66 @@ class FastPathTest extends ProxyTestBase {
   }
 
   @Test
+  void aConnectionPausedForASlowClientServesTheNextRequestWhenBackInThePool() throws Exception {
+    AtomicInteger connections = new AtomicInteger();
+    java.util.concurrent.atomic.AtomicBoolean blocked = new java.util.concurrent.atomic.AtomicBoolean();
+    io.vertx.core.buffer.Buffer chunk = io.vertx.core.buffer.Buffer.buffer(new byte[64 * 1024]);
+    HttpServer server = backends.vertx().createHttpServer()
+        .connectionHandler(c -> connections.incrementAndGet())
+        .requestHandler(req -> {
+          if (req.path().equals("/small")) {
+            req.response().end("small");
+            return;
+          }
+          // 32 MiB, written as fast as Tether takes it: the client not reading makes Tether stop reading us
+          io.vertx.core.http.HttpServerResponse resp = req.response().putHeader("Content-Length",
+              Long.toString(512L * chunk.length()));
+          int[] sent = {0};
+          Runnable[] pump = new Runnable[1];
+          pump[0] = () -> {
+            while (sent[0] < 512 && !resp.writeQueueFull()) {
+              resp.write(chunk);
+              sent[0]++;
+            }
+            if (sent[0] < 512) {
+              blocked.set(true);
+              resp.drainHandler(v -> pump[0].run());
+            } else {
+              resp.end();
+            }
+          };
+          pump[0].run();
+        });
+    server.listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS);
+    Backends.Backend a = new Backends.Backend("a", server.actualPort(), server, new AtomicInteger());
+    tether = TetherHarness.start(ProxyTest.upstream("round_robin", ProxyTest.server(a)));
+    try (java.net.Socket slow = new java.net.Socket("127.0.0.1", tether.port())) {
+      slow.getOutputStream().write("GET /big HTTP/1.1\r\nHost: x\r\n\r\n".getBytes());
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).untilTrue(blocked);
+      long total = 0;
+      byte[] buf = new byte[256 * 1024];
+      java.io.InputStream in = slow.getInputStream();
+      String head = null;
+      while (head == null || total < 512L * chunk.length()) {
+        int n = in.read(buf);
+        assertThat(n).isPositive();
+        if (head == null) {
+          String text = new String(buf, 0, n, java.nio.charset.StandardCharsets.ISO_8859_1);
+          int end = text.indexOf("\r\n\r\n");
+          head = text.substring(0, end);
+          total += n - end - 4;
+        } else {
+          total += n;
+        }
+      }
+      assertThat(head).startsWith("HTTP/1.1 200");
+    }
+    // the backend connection went back to the pool after the paused response: the next request rides it
+    assertThat(tether.get("/small").body()).isEqualTo("small");
+    assertThat(connections.get()).isEqualTo(1);
+  }
+
+  @Test
   void aFastRequestCarriesTheForwardedHeadersAndAsksForKeepAlive() {
     Backends.Backend a = backends.start("a", req -> req.response()
         .end(req.getHeader("X-Forwarded-For") + " " + req.getHeader("Via") + " " + req.getHeader("Connection")));
