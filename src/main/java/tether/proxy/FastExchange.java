@@ -110,12 +110,11 @@ final class FastExchange implements FastPool.Link.Reader, Runnable {
       return null;
     }
     HttpHeaders h = req.headers();
-    String connection = h.get(HttpHeaderNames.CONNECTION);
     String length = h.get(HttpHeaderNames.CONTENT_LENGTH); // "0" is no body (Java's HTTP client sends it)
     if ((length != null && (!length.equals("0") || h.getAll(HttpHeaderNames.CONTENT_LENGTH).size() > 1))
         || h.contains(HttpHeaderNames.TRANSFER_ENCODING)
         || h.contains(HttpHeaderNames.EXPECT) || FastPath.isWebSocket(h)
-        || (connection != null && Headers.listed(connection, "close"))) {
+        || asksClose(h)) {
       return null; // (an Upgrade to anything else, h2c say, is dropped as hop-by-hop: a plain request)
     }
     ProxySnapshot snapshot = front.proxy.snapshot();
@@ -135,6 +134,16 @@ final class FastExchange implements FastPool.Link.Reader, Runnable {
       return null;
     }
     return new FastExchange(front, req, headers, authority, route.upstream(), snapshot);
+  }
+
+  /** Any {@code Connection} line lists {@code close} (Vert.x then closes after the response: it serves those). */
+  private static boolean asksClose(HttpHeaders h) {
+    for (String connection : h.getAll(HttpHeaderNames.CONNECTION)) {
+      if (Headers.listed(connection, "close")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Resolves the pin and starts the first attempt. */
@@ -158,14 +167,15 @@ final class FastExchange implements FastPool.Link.Reader, Runnable {
     Future<Pin> resolved = sticky.resolveAsync(new StickyRequest(headers, request.uri(), front.clientAddress),
         upstream);
     if (!resolved.isComplete()) {
-      front.handover(this, Handover.pending(upstream, resolved)); // a shared store is asked: Vert.x waits for it
+      // a shared store is asked: Vert.x waits for it
+      front.handover(this, Handover.pending(upstream, resolved, requestId));
       return;
     }
     placement = new Placement(upstream, resolved.succeeded() ? resolved.result() : Pin.NONE,
         sticky != StickySession.NONE, front.proxy.listener(), front.clientAddress);
     Backend backend = placement.next();
     if (backend == null) {
-      front.handover(this, Handover.failed(upstream, placement, null, null)); // 503 from Vert.x
+      front.handover(this, Handover.failed(upstream, placement, null, null, requestId)); // 503 from Vert.x
       return;
     }
     attempt = new Attempt(backend, false);
@@ -285,7 +295,7 @@ final class FastExchange implements FastPool.Link.Reader, Runnable {
         return false;
       }
       front.handover(this, Handover.refused(upstream, placement, attempt, 502,
-          "upstream server switched protocols unasked"));
+          "upstream server switched protocols unasked", requestId));
       return false;
     }
     MultiMap in = (MultiMap) head.headers();
@@ -320,8 +330,14 @@ final class FastExchange implements FastPool.Link.Reader, Runnable {
       return;
     }
     // trailers are not relayed (nor on the Vert.x path): the body's last bytes, then the end
-    emit(last.trailingHeaders().isEmpty() ? last : last.content().isReadable()
-        ? new DefaultLastHttpContent(last.content()) : LastHttpContent.EMPTY_LAST_CONTENT);
+    if (last.trailingHeaders().isEmpty()) {
+      emit(last);
+    } else if (last.content().isReadable()) {
+      emit(new DefaultLastHttpContent(last.content()));
+    } else {
+      last.release();
+      emit(LastHttpContent.EMPTY_LAST_CONTENT);
+    }
     backendDone = true;
     cancelTimer();
     FastPool.Link done = link;
@@ -450,7 +466,7 @@ final class FastExchange implements FastPool.Link.Reader, Runnable {
       closedUnanswered(kind == Failover.Kind.RESPONSE_TIMEOUT ? 504 : 502, kind);
       return;
     }
-    front.handover(this, Handover.failed(upstream, placement, attempt, kind));
+    front.handover(this, Handover.failed(upstream, placement, attempt, kind, requestId));
   }
 
   /**
@@ -469,6 +485,15 @@ final class FastExchange implements FastPool.Link.Reader, Runnable {
 
   /** The client connection closed: 499, and the backend connection (mid-request) is not kept. */
   void clientGone() {
+    ContextInternal previous = context.beginDispatch();
+    try {
+      clientGoneInContext();
+    } finally {
+      context.endDispatch(previous);
+    }
+  }
+
+  private void clientGoneInContext() {
     if (finished) {
       return;
     }

@@ -218,6 +218,13 @@ final class FastPath extends ChannelDuplexHandler {
     if (active != null) {
       if (deferredClose == null) {
         deferredClose = promise; // a graceful shutdown or idle close waits for the response in flight
+        // ... for shutdown_timeout at most: Vert.x's own deadline for this connection ended with its close
+        ctx.executor().schedule(() -> {
+          if (deferredClose == promise) {
+            deferredClose = null;
+            ctx.close(promise); // (channelInactive then ends the exchange as the client's leaving: 499)
+          }
+        }, proxy.snapshot().config().shutdownTimeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
       } else if (!promise.isVoid()) {
         ctx.channel().closeFuture().addListener(f -> promise.trySuccess()); // a second ask: done with the first
       }
@@ -244,6 +251,11 @@ final class FastPath extends ChannelDuplexHandler {
     if (queued != null) {
       queued.forEach(ReferenceCountUtil::release);
       queued.clear();
+    }
+    Handover untaken = handover;
+    if (untaken != null && untaken.attempt() != null) {
+      untaken.attempt().end(false); // Vert.x dropped the request handed to it (its connection was closing)
+      handover = null;
     }
     ctx.fireChannelInactive();
   }

@@ -60,7 +60,7 @@ final class FastPool {
   private final Bootstrap bootstrap;
   private final ProxyListener listener;
   private final long keepAliveNanos;
-  private final int maxIdlePerAddress;
+  private final java.util.function.ToIntFunction<Backend> maxIdle;
   /** Per server, not per address: a connection counts for the server it was opened for (two may share one). */
   private final Map<Backend, ArrayDeque<Link>> idle = new IdentityHashMap<>();
   private final Map<SocketAddress, InetSocketAddress> resolved = new HashMap<>();
@@ -70,14 +70,14 @@ final class FastPool {
    * @param channelType the client connections' channel class (epoll or NIO, as Vert.x's transport)
    * @param keepAliveMillis the longest a connection idles in the pool ({@code timeouts.upstream_keepalive})
    * @param maxHeaderBytes the largest response head accepted
-   * @param maxIdle the most idle connections kept per server ({@code pool_size}, as nginx's
+   * @param maxIdle the most idle connections kept for a server (its upstream's {@code pool_size}, as nginx's
    *     {@code keepalive}): one more is closed when its response ends
    */
   FastPool(EventLoop loop, Class<? extends Channel> channelType, ProxyListener listener, long keepAliveMillis,
-           int maxHeaderBytes, int maxIdle) {
+           int maxHeaderBytes, java.util.function.ToIntFunction<Backend> maxIdle) {
     this.loop = loop;
     this.listener = listener;
-    this.maxIdlePerAddress = Math.max(1, maxIdle);
+    this.maxIdle = maxIdle;
     this.keepAliveNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(1, keepAliveMillis));
     HttpDecoderConfig decoder = new HttpDecoderConfig().setMaxHeaderSize(maxHeaderBytes).setHeadersFactory(HEADERS)
         .setTrailersFactory(HEADERS);
@@ -163,7 +163,7 @@ final class FastPool {
       }
     }
     ArrayDeque<Link> links = idle.computeIfAbsent(link.backend, b -> new ArrayDeque<>());
-    if (links.size() >= maxIdlePerAddress) {
+    if (links.size() >= Math.max(1, maxIdle.applyAsInt(link.backend))) {
       link.channel.close();
       return;
     }
@@ -173,6 +173,14 @@ final class FastPool {
       sweeping = true;
       loop.schedule(this::sweep, 1, TimeUnit.SECONDS);
     }
+  }
+
+  /** Closes every idle connection (the verticle stops: a reload that rebuilt it, or the shutdown). */
+  void close() {
+    for (ArrayDeque<Link> links : idle.values()) {
+      links.forEach(l -> l.channel.close());
+    }
+    idle.clear();
   }
 
   /** Closes expired idle connections once a second while any idles. */

@@ -116,7 +116,7 @@ final class ProxyExchange {
     compression = route.compression();
     clientAddress = req.remoteAddress().hostAddress();
     trusted = snapshot.config().trustedProxies().trusts(clientAddress);
-    requestId = RequestIds.of(req, trusted);
+    requestId = handover != null ? handover.requestId() : RequestIds.of(req, trusted); // (one id per request)
     https = req.isSSL() || (trusted && "https".equalsIgnoreCase(req.getHeader("X-Forwarded-Proto")));
     rules = route.rules();
     forwardUri = target.originForm();

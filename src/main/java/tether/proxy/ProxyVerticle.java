@@ -133,8 +133,10 @@ final class ProxyVerticle extends VerticleBase implements ProxyContext {
       // the pool dials with the accepted connections' own channel class: epoll or NIO, as Vert.x's transport
       fastPool = new FastPool(eventLoop, base.channel().getClass(), listener,
           startConfig.timeouts().upstreamKeepalive().toMillis(),
-          Math.max(startConfig.limits().maxHeaderBytes(), 8192) * 2,
-          startConfig.upstreams().values().stream().mapToInt(u -> u.poolSize()).max().orElse(256));
+          Math.max(startConfig.limits().maxHeaderBytes(), 8192) * 2, backend -> {
+            tether.upstream.Upstream u = snapshots.get().upstreams().get(backend.upstream());
+            return u == null ? 1 : u.config().poolSize();
+          });
     }
     FastPath.install(conn, this, () -> {
       Long pending = awaitingHead.remove(conn);
@@ -181,6 +183,14 @@ final class ProxyVerticle extends VerticleBase implements ProxyContext {
           + backend.resolved().failure()));
     }
     return client.request(options); // (the exchange tags the connection it gets: one lookup per request)
+  }
+
+  @Override
+  public Future<?> stop() {
+    if (fastPool != null) {
+      fastPool.close();
+    }
+    return Future.succeededFuture();
   }
 
   /** Stops accepting, lets in-flight requests finish within the grace period, then closes. */

@@ -350,4 +350,67 @@ class FastPathAttackTest extends ProxyTestBase {
         .filter(l -> !l.isEmpty() && !l.startsWith("content-length") && !l.startsWith("x-request-id"))
         .sorted().toList();
   }
+
+  /** A fast attempt that fails and is retried through Vert.x keeps its request id: both backends see one. */
+  @Test
+  void aRequestRetriedAfterTheFastPathKeepsItsRequestId() throws Exception {
+    Queue<String> seen = new ConcurrentLinkedQueue<>();
+    int resets = scripted(head -> "CLOSE", seen); // reads the head, then closes: reset before any response
+    Backends.Backend echo = backends.start("echo", req -> req.response().end(req.getHeader("X-Request-Id")));
+    start("upstreams:\n  app: {servers: [{name: a, address: \"127.0.0.1:" + resets + "\"}, {name: b, address: \""
+        + echo.address() + "\"}], balance: round_robin, passive: {max_fails: 0}}\n");
+    for (int i = 0; i < 4; i++) {
+      int before = records.size();
+      try (RawHttp raw = new RawHttp(tether.port())) {
+        raw.send("GET /id HTTP/1.1\r\nHost: x\r\n\r\n");
+        await().atMost(Duration.ofSeconds(5)).until(() -> records.size() > before); // answered, then closed
+      }
+    }
+    List<String> sentToA = seen.stream().map(h -> h.replaceAll("(?s).*X-Request-Id: (\\w+).*", "$1")).toList();
+    assertThat(sentToA).isNotEmpty();
+    for (String id : sentToA) {
+      // the retry on b carried the id a got, and the access log names it
+      assertThat(records).anySatisfy(r -> {
+        assertThat(r.requestId()).isEqualTo(id);
+        assertThat(r.upstreamStatuses()).isEqualTo("reset, 200");
+      });
+    }
+    awaitNothingInFlight();
+  }
+
+  /** {@code Connection: close} on a second Connection line still closes after the response (as Vert.x does). */
+  @Test
+  void aCloseOnAnyConnectionLineClosesAfterTheResponse() throws Exception {
+    Backends.Backend echo = backends.start("echo");
+    start(ProxyTest.upstream("round_robin", ProxyTest.server(echo)));
+    try (RawHttp raw = new RawHttp(tether.port())) {
+      RawHttp.Read r = raw.send("GET / HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n"
+          + "Connection: close\r\n\r\n").readUntilCloseOrQuiet(5000);
+      assertThat(r.text()).startsWith("HTTP/1.1 200");
+      assertThat(r.closed()).isTrue();
+    }
+  }
+
+  /** A response that streams on past a graceful shutdown is cut at shutdown_timeout, never waited for unbounded. */
+  @Test
+  void aResponseStreamingThroughAShutdownIsCutAtTheGracePeriod() throws Exception {
+    Backends.Backend drip = backends.start("drip", req -> {
+      req.response().setChunked(true).write("first");
+      long timer = backends.vertx().setPeriodic(100, t -> req.response().write("more"));
+      req.response().closeHandler(v -> backends.vertx().cancelTimer(timer));
+    });
+    start(ProxyTest.upstream("round_robin", ProxyTest.server(drip)) + "shutdown_timeout: 1s\n");
+    try (RawHttp raw = new RawHttp(tether.port())) {
+      assertThat(raw.send("GET /drip HTTP/1.1\r\nHost: x\r\n\r\n").readUntil("first", 5000)).contains("200");
+      long started = System.nanoTime();
+      var done = tether.tether().shutdown();
+      await().atMost(Duration.ofSeconds(8)).until(done::isComplete);
+      assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
+      RawHttp.Read rest = raw.readUntilCloseOrQuiet(3000);
+      assertThat(rest.closed()).isTrue();
+      assertThat(rest.text()).doesNotEndWith("0\r\n\r\n"); // cut: never passed off as complete
+    } finally {
+      tether = null;
+    }
+  }
 }
