@@ -21,13 +21,23 @@ final class AttemptLog {
     a.failureNoted = true;
   }
 
+  /** An attempt's {@code upstream_addr} entry. */
+  static String address(Attempt a) {
+    return String.valueOf(a.backend.address());
+  }
+
+  /** An attempt's {@code upstream_status} entry when it did not fail: the status it ended with, or "-". */
+  static String outcome(Attempt a, int status) {
+    return a.responded ? Integer.toString(status) : "-";
+  }
+
   /** @return {addresses, outcomes}, the last attempt included; nulls without any attempt */
   String[] columns(Attempt last, int status) {
     if (last == null) {
       return new String[2];
     }
-    String addr = last.failureNoted ? "" : String.valueOf(last.backend.address());
-    String outcome = last.failureNoted ? "" : last.responded ? Integer.toString(status) : "-";
+    String addr = last.failureNoted ? "" : address(last);
+    String outcome = last.failureNoted ? "" : outcome(last, status);
     if (addresses == null) {
       return new String[] {addr, outcome};
     }

@@ -62,7 +62,7 @@ final class FastExchange implements FastPool.Link.Reader, Runnable {
   private final long startNanos = System.nanoTime();
   /** The bodiless request's end was read (the decoder's empty last content). */
   boolean lastSeen;
-  private ProxySnapshot snapshot;
+  private final ProxySnapshot snapshot;
   private StickySession sticky;
   private Placement placement;
   private Attempt attempt;
@@ -527,12 +527,11 @@ final class FastExchange implements FastPool.Link.Reader, Runnable {
     long now = System.nanoTime();
     Attempt a = attempt;
     a.end(failed && finalStatus >= 500);
-    String address = String.valueOf(a.backend.address());
     front.proxy.listener().exchangeEnded(new ExchangeRecord(front.clientAddress, request.method().name(),
         request.uri(), "HTTP/1.1", finalStatus, bodyBytes, 0, upstream.name(), a.backend.name(),
         now - a.startNanos, now - startNanos, stickyLabel(), placement.attempts(), truncated,
         headers.get(HttpHeaderNames.REFERER), headers.get(HttpHeaderNames.USER_AGENT), authority.toString(),
-        requestId, address, a.responded ? Integer.toString(finalStatus) : "-"));
+        requestId, AttemptLog.address(a), AttemptLog.outcome(a, finalStatus))); // (one attempt: never failed here)
   }
 
   private String stickyLabel() {

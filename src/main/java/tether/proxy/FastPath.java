@@ -131,8 +131,8 @@ final class FastPath extends ChannelDuplexHandler {
 
   /** A WebSocket handshake ({@code Upgrade: websocket}): the only upgrade Tether carries out (RFC 6455 §4.1). */
   static boolean isWebSocket(io.netty.handler.codec.http.HttpHeaders headers) {
-    String upgrade = headers.get(HttpHeaderNames.UPGRADE);
-    return upgrade != null && Headers.listed(upgrade, "websocket");
+    return headers.contains(HttpHeaderNames.UPGRADE)
+        && Handshake.namesWebSocket(headers.getAll(HttpHeaderNames.UPGRADE));
   }
 
   private void queue(Object msg) {
@@ -182,10 +182,8 @@ final class FastPath extends ChannelDuplexHandler {
 
   /** Messages read while a fast request was in flight, in order; Vert.x is told the read is over (it flushes). */
   private void replayQueued() {
-    if (queued != null && !ctx.channel().isActive()) {
-      // the client connection is closed or closing (its client left, or a response broke): nothing more is served
-      queued.forEach(ReferenceCountUtil::release);
-      queued.clear();
+    if (!ctx.channel().isActive()) {
+      dropQueued(); // the client connection is closed or closing (it left, or a response broke): nothing more served
     }
     if (queued != null) {
       Object msg;
@@ -199,6 +197,13 @@ final class FastPath extends ChannelDuplexHandler {
       }
     }
     ctx.fireChannelReadComplete();
+  }
+
+  private void dropQueued() {
+    if (queued != null) {
+      queued.forEach(ReferenceCountUtil::release);
+      queued.clear();
+    }
   }
 
   @Override
@@ -249,10 +254,7 @@ final class FastPath extends ChannelDuplexHandler {
     if (ex != null) {
       ex.clientGone();
     }
-    if (queued != null) {
-      queued.forEach(ReferenceCountUtil::release);
-      queued.clear();
-    }
+    dropQueued();
     Handover untaken = handover;
     if (untaken != null && untaken.attempt() != null) {
       untaken.attempt().end(false); // Vert.x dropped the request handed to it (its connection was closing)

@@ -26,7 +26,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayDeque;
-import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.Map;
@@ -63,7 +62,6 @@ final class FastPool {
   private final java.util.function.ToIntFunction<Backend> maxIdle;
   /** Per server, not per address: a connection counts for the server it was opened for (two may share one). */
   private final Map<Backend, ArrayDeque<Link>> idle = new IdentityHashMap<>();
-  private final Map<SocketAddress, InetSocketAddress> resolved = new HashMap<>();
   private boolean sweeping;
 
   /**
@@ -118,18 +116,11 @@ final class FastPool {
    */
   ChannelFuture connect(Backend backend, SocketAddress address, int connectTimeoutMillis, Link.Reader reader)
       throws UnknownHostException {
-    InetSocketAddress target = resolved.get(address);
-    if (target == null) {
-      byte[] ip = NetUtil.createByteArrayFromIpAddressString(address.hostAddress());
-      if (ip == null) {
-        throw new UnknownHostException(address.hostAddress());
-      }
-      target = new InetSocketAddress(InetAddress.getByAddress(ip), address.port());
-      if (resolved.size() >= 1024) {
-        resolved.clear(); // servers whose names moved many times: only the current addresses matter
-      }
-      resolved.put(address, target);
+    byte[] ip = NetUtil.createByteArrayFromIpAddressString(address.hostAddress());
+    if (ip == null) {
+      throw new UnknownHostException(address.hostAddress());
     }
+    InetSocketAddress target = new InetSocketAddress(InetAddress.getByAddress(ip), address.port());
     ChannelFuture connecting = bootstrap.clone().option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis)
         .connect(target);
     Channel ch = connecting.channel();
@@ -152,15 +143,13 @@ final class FastPool {
     long now = System.nanoTime();
     long expires = now + keepAliveNanos;
     String announced = head.headers().get(io.netty.handler.codec.http.HttpHeaderNames.KEEP_ALIVE);
-    if (announced != null) {
-      int seconds = KeepAliveMargin.timeoutSeconds(announced);
-      if (seconds == 0 || seconds == 1) {
-        link.channel.close();
-        return;
-      }
-      if (seconds > 1) {
-        expires = Math.min(expires, now + TimeUnit.SECONDS.toNanos(seconds - 1));
-      }
+    int keep = announced == null ? -1 : KeepAliveMargin.keepSeconds(announced);
+    if (keep == 0) {
+      link.channel.close();
+      return;
+    }
+    if (keep > 0) {
+      expires = Math.min(expires, now + TimeUnit.SECONDS.toNanos(keep));
     }
     ArrayDeque<Link> links = idle.computeIfAbsent(link.backend, b -> new ArrayDeque<>());
     if (links.size() >= Math.max(1, maxIdle.applyAsInt(link.backend))) {

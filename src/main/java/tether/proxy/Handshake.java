@@ -53,7 +53,8 @@ final class Handshake {
     out.set(HttpHeaders.UPGRADE, WEBSOCKET);
   }
 
-  private static boolean namesWebSocket(Iterable<String> upgradeValues) {
+  /** Some {@code Upgrade} value names {@code websocket} (either path's header map). */
+  static boolean namesWebSocket(Iterable<String> upgradeValues) {
     for (String value : upgradeValues) {
       for (String token : value.split(",")) {
         if (token.trim().equalsIgnoreCase(WEBSOCKET)) {

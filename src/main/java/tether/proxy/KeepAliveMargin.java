@@ -31,15 +31,24 @@ final class KeepAliveMargin extends ChannelInboundHandlerAdapter {
     if (msg instanceof HttpResponse response) {
       String keepAlive = response.headers().get(HttpHeaderNames.KEEP_ALIVE);
       if (keepAlive != null) {
-        int timeout = timeoutSeconds(keepAlive);
-        if (timeout == 1 || timeout == 0) {
+        int keep = keepSeconds(keepAlive);
+        if (keep == 0) {
           response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        } else if (timeout > 1) {
-          response.headers().set(HttpHeaderNames.KEEP_ALIVE, "timeout=" + (timeout - 1));
+        } else if (keep > 0) {
+          response.headers().set(HttpHeaderNames.KEEP_ALIVE, "timeout=" + keep);
         }
       }
     }
     ctx.fireChannelRead(msg);
+  }
+
+  /**
+   * How long a connection may idle after a response announcing {@code keepAlive}: a second under its
+   * {@code timeout=N}, so 0 (close it now) for N ≤ 1; -1 when it announces no timeout. Both backend pools follow it.
+   */
+  static int keepSeconds(String keepAlive) {
+    int timeout = timeoutSeconds(keepAlive);
+    return timeout < 0 ? -1 : Math.max(0, timeout - 1);
   }
 
   /** The {@code timeout=} parameter of a Keep-Alive header, or -1. */

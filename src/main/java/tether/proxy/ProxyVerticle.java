@@ -76,10 +76,7 @@ final class ProxyVerticle extends VerticleBase implements ProxyContext {
           .connectionHandler(conn -> clientConnected(conn, options, l))
           .requestHandler(req -> {
             if (!awaitingHead.isEmpty()) {
-              Long timer = awaitingHead.remove(req.connection());
-              if (timer != null) {
-                vertx.cancelTimer(timer);
-              }
+              headArrived(req.connection());
             }
             if (FrontDoor.redirected(req, l, snapshots.get().config().limits())) {
               return;
@@ -138,12 +135,15 @@ final class ProxyVerticle extends VerticleBase implements ProxyContext {
             return u == null ? 1 : u.config().poolSize();
           });
     }
-    FastPath.install(conn, this, () -> {
-      Long pending = awaitingHead.remove(conn);
-      if (pending != null) {
-        vertx.cancelTimer(pending);
-      }
-    });
+    FastPath.install(conn, this, () -> headArrived(conn));
+  }
+
+  /** The connection's first request head is in: its header timeout (slowloris) no longer applies. */
+  private void headArrived(HttpConnection conn) {
+    Long timer = awaitingHead.remove(conn);
+    if (timer != null) {
+      vertx.cancelTimer(timer);
+    }
   }
 
   /**
