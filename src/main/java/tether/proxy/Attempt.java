@@ -13,7 +13,7 @@ final class Attempt {
   final Backend backend;
   /** On a connection opened for this attempt alone (not pooled); closed when the exchange ends. */
   final boolean dedicated;
-  final long startNanos = System.nanoTime();
+  final long startNanos;
   HttpClientRequest request;
   HttpClientConnection connection;
   BackendConnections.Use use;
@@ -29,8 +29,14 @@ final class Attempt {
   boolean abandoned;
 
   Attempt(Backend backend, boolean dedicated) {
+    this(backend, dedicated, System.nanoTime());
+  }
+
+  /** @param startNanos when it started ({@link System#nanoTime()}), if the caller just read the clock */
+  Attempt(Backend backend, boolean dedicated, long startNanos) {
     this.backend = backend;
     this.dedicated = dedicated;
+    this.startNanos = startNanos;
     backend.state().requestStarted();
   }
 
@@ -42,9 +48,8 @@ final class Attempt {
         silence.cancel();
       }
       backend.state().requestEnded(failed);
-      long now = System.nanoTime();
       if (use != null && !failed) {
-        use.requestEnded(now);
+        use.requestEnded(System.nanoTime());
       }
       if (dedicated && connection != null) {
         connection.close();

@@ -18,7 +18,6 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.ScheduledFuture;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.impl.headers.HeadersMultiMap;
@@ -41,15 +40,16 @@ import tether.upstream.Upstream;
  * code as {@link ProxyExchange} ({@link Placement}, {@link StickySession}, {@link Headers},
  * {@link ForwardedHeaders}, {@link ExchangeRecord}), sent on a {@link FastPool} connection and relayed as Netty
  * decoded it: the head with its end-to-end headers, the body chunk by chunk with the client's backpressure,
- * chunked to the client when the backend gave no length. Timed like {@link SilenceTimeout}: one task on the event
- * loop for the longest silence ({@code timeouts.response_header}) before the head and between body chunks.
+ * chunked to the client when the backend gave no length. Timed like {@link SilenceTimeout}: the longest silence
+ * ({@code timeouts.response_header}) before the head and between body chunks, watched by the connection's one timer
+ * ({@link FastPath#watchSilence}), not a task per request.
  *
  * <p>Before any response byte reached the client, every failure (connect, reset, reuse race, timeout, protocol
  * switch) hands the request to Vert.x with this attempt ({@link Handover}): {@link Failover} decides there, as for
  * any request. After, a broken or silent backend closes the client connection so the response reads as truncated
  * (rule 1 of {@link Failover}) and counts against the server, as in {@link ProxyExchange}. Event-loop confined.
  */
-final class FastExchange implements FastPool.Link.Reader, Runnable {
+final class FastExchange implements FastPool.Link.Reader {
 
   private final FastPath front;
   private final ChannelHandlerContext client;
@@ -73,7 +73,6 @@ final class FastExchange implements FastPool.Link.Reader, Runnable {
   private ServerHeader serverHeader;
   private long timeoutNanos;
   private long lastDataNanos;
-  private ScheduledFuture<?> timer;
   private HttpResponse responseHead;
   private int status;
   private long bodyBytes;
@@ -138,6 +137,9 @@ final class FastExchange implements FastPool.Link.Reader, Runnable {
 
   /** Any {@code Connection} line lists {@code close} (Vert.x then closes after the response: it serves those). */
   private static boolean asksClose(HttpHeaders h) {
+    if (!h.contains(HttpHeaderNames.CONNECTION)) {
+      return false; // (HTTP/1.1 clients mostly send none: no list built per request)
+    }
     for (String connection : h.getAll(HttpHeaderNames.CONNECTION)) {
       if (Headers.listed(connection, "close")) {
         return true;
@@ -178,13 +180,13 @@ final class FastExchange implements FastPool.Link.Reader, Runnable {
       front.handover(this, Handover.failed(upstream, placement, null, null, requestId)); // 503 from Vert.x
       return;
     }
-    attempt = new Attempt(backend, false);
+    attempt = new Attempt(backend, false, startNanos);
     SocketAddress address = backend.address();
     if (address == null) {
       failed(Failover.Kind.CONNECT_REFUSED, Failover.Phase.NOTHING_SENT); // its name does not resolve
       return;
     }
-    link = front.proxy.fastPool().take(backend, address);
+    link = front.proxy.fastPool().take(backend, address, startNanos);
     if (link != null) {
       link.reader = this;
       attempt.reused = true;
@@ -234,7 +236,7 @@ final class FastExchange implements FastPool.Link.Reader, Runnable {
         Unpooled.EMPTY_BUFFER, out, EmptyHttpHeaders.INSTANCE));
     attempt.phase = Failover.Phase.SENT;
     lastDataNanos = System.nanoTime();
-    timer = client.executor().schedule(this, timeoutNanos, TimeUnit.NANOSECONDS);
+    front.watchSilence(lastDataNanos, timeoutNanos);
   }
 
   @Override
@@ -284,12 +286,11 @@ final class FastExchange implements FastPool.Link.Reader, Runnable {
     ProxyListener listener = front.proxy.listener();
     attempt.responded = true;
     status = head.status().code();
-    listener.firstByte(backend, System.nanoTime() - attempt.startNanos);
+    listener.firstByte(backend, lastDataNanos - attempt.startNanos); // (read just now)
     backend.reportResponse(status);
     listener.backendResponded(backend, status);
     if (status == 101) {
       dropLink();
-      cancelTimer();
       if (front.closing()) {
         closedUnanswered(502, null);
         return false;
@@ -339,11 +340,10 @@ final class FastExchange implements FastPool.Link.Reader, Runnable {
       emit(LastHttpContent.EMPTY_LAST_CONTENT);
     }
     backendDone = true;
-    cancelTimer();
     FastPool.Link done = link;
     link = null;
     done.responses++;
-    front.proxy.fastPool().give(done, responseHead);
+    front.proxy.fastPool().give(done, responseHead, lastDataNanos);
     if (held == null) {
       complete();
     }
@@ -414,29 +414,27 @@ final class FastExchange implements FastPool.Link.Reader, Runnable {
     }
   }
 
-  /** The response wait: past {@code timeouts.response_header} of silence the backend has failed. */
-  @Override
-  public void run() {
+  /**
+   * The response wait, asked by the connection's timer: past {@code timeouts.response_header} of silence the
+   * backend has failed.
+   *
+   * @return nanoseconds until the silence would time out, or -1 when nothing is awaited (any more)
+   */
+  long silenceLeft(long now) {
+    if (finished || link == null) {
+      return -1;
+    }
+    long silent = now - lastDataNanos;
+    if (silent < timeoutNanos) {
+      return timeoutNanos - silent;
+    }
     ContextInternal previous = context.beginDispatch();
     try {
-      checkSilence();
+      backendBroke(Failover.Kind.RESPONSE_TIMEOUT);
     } finally {
       context.endDispatch(previous);
     }
-  }
-
-  private void checkSilence() {
-    if (finished || link == null) {
-      return;
-    }
-    long silent = System.nanoTime() - lastDataNanos;
-    if (silent < timeoutNanos) {
-      timer = client.executor().schedule(this, timeoutNanos - silent, TimeUnit.NANOSECONDS);
-      return;
-    }
-    timer = null;
-    dropLink();
-    backendBroke(Failover.Kind.RESPONSE_TIMEOUT);
+    return -1;
   }
 
   /**
@@ -445,7 +443,6 @@ final class FastExchange implements FastPool.Link.Reader, Runnable {
    */
   private void backendBroke(Failover.Kind kind) {
     dropLink();
-    cancelTimer();
     if (attempt.phase != Failover.Phase.RESPONSE_STARTED) {
       failed(kind == Failover.Kind.BROKEN_BODY ? Failover.Kind.RESET_BEFORE_RESPONSE : kind, attempt.phase);
       return;
@@ -460,7 +457,6 @@ final class FastExchange implements FastPool.Link.Reader, Runnable {
   /** Before any response byte reached the client: Vert.x carries on, with this attempt as its first. */
   private void failed(Failover.Kind kind, Failover.Phase phase) {
     dropLink();
-    cancelTimer();
     attempt.phase = phase;
     if (front.closing()) {
       closedUnanswered(kind == Failover.Kind.RESPONSE_TIMEOUT ? 504 : 502, kind);
@@ -511,19 +507,11 @@ final class FastExchange implements FastPool.Link.Reader, Runnable {
     }
   }
 
-  private void cancelTimer() {
-    if (timer != null) {
-      timer.cancel(false);
-      timer = null;
-    }
-  }
-
   private void finish(int finalStatus, boolean failed, boolean truncated) {
     if (finished) {
       return;
     }
     finished = true;
-    cancelTimer();
     long now = System.nanoTime();
     Attempt a = attempt;
     a.end(failed && finalStatus >= 500);

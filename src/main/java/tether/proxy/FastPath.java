@@ -11,10 +11,12 @@ import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.net.impl.ConnectionBase;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The HTTP/1.1 fast path of one client connection: a handler between the strict request decoder and Vert.x's
@@ -51,6 +53,10 @@ final class FastPath extends ChannelDuplexHandler {
   private ArrayDeque<Object> queued;
   private Handover handover;
   private ChannelPromise deferredClose;
+  /** The connection's one timer for its fast exchanges' silences ({@link #watchSilence}); null when none is due. */
+  private ScheduledFuture<?> silenceTimer;
+  private long silenceDeadline;
+  private final Runnable silenceCheck = this::checkSilence;
 
   private FastPath(ProxyContext proxy, String clientAddress, boolean tls, Runnable headArrived) {
     this.proxy = proxy;
@@ -160,6 +166,41 @@ final class FastPath extends ChannelDuplexHandler {
     replayQueued();
   }
 
+  /**
+   * Makes the connection's timer look at the exchange in flight by {@code now + timeoutNanos} at the latest. One
+   * task serves every request of a keep-alive connection: a timer that fires early looks again when the exchange
+   * in flight would time out, and stops when none is in flight (no task scheduled and cancelled per request).
+   *
+   * @param now {@link System#nanoTime()} when the exchange's silence began
+   */
+  void watchSilence(long now, long timeoutNanos) {
+    long deadline = now + timeoutNanos;
+    if (silenceTimer != null) {
+      if (silenceDeadline - deadline <= 0) {
+        return; // it fires first, and looks again
+      }
+      silenceTimer.cancel(false); // (a reload shortened timeouts.response_header)
+    }
+    schedule(deadline, timeoutNanos);
+  }
+
+  private void schedule(long deadline, long delayNanos) {
+    silenceDeadline = deadline;
+    silenceTimer = ctx.executor().schedule(silenceCheck, delayNanos, TimeUnit.NANOSECONDS);
+  }
+
+  private void checkSilence() {
+    silenceTimer = null;
+    if (active == null) {
+      return;
+    }
+    long now = System.nanoTime();
+    long left = active.silenceLeft(now);
+    if (left >= 0 && silenceTimer == null) {
+      schedule(now + left, left);
+    }
+  }
+
   /** A close was asked while a fast request is in flight (graceful shutdown, idle timeout): Vert.x serves no more. */
   boolean closing() {
     return deferredClose != null;
@@ -230,7 +271,7 @@ final class FastPath extends ChannelDuplexHandler {
             deferredClose = null;
             ctx.close(promise); // (channelInactive then ends the exchange as the client's leaving: 499)
           }
-        }, proxy.snapshot().config().shutdownTimeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        }, proxy.snapshot().config().shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS);
       } else if (!promise.isVoid()) {
         ctx.channel().closeFuture().addListener(f -> promise.trySuccess()); // a second ask: done with the first
       }
@@ -250,6 +291,10 @@ final class FastPath extends ChannelDuplexHandler {
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
+    if (silenceTimer != null) {
+      silenceTimer.cancel(false);
+      silenceTimer = null;
+    }
     FastExchange ex = active;
     if (ex != null) {
       ex.clientGone();

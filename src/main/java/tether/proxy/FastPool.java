@@ -92,13 +92,14 @@ final class FastPool {
   /**
    * An idle connection of {@code backend} to {@code address}, or null; expired ones met on the way are closed, and
    * so are those to an address the server no longer has (its name moved).
+   *
+   * @param now {@link System#nanoTime()}, read by the caller
    */
-  Link take(Backend backend, SocketAddress address) {
+  Link take(Backend backend, SocketAddress address, long now) {
     ArrayDeque<Link> links = idle.get(backend);
     if (links == null) {
       return null;
     }
-    long now = System.nanoTime();
     Link link;
     while ((link = links.pollLast()) != null) {
       if (link.channel.isActive() && now - link.expiresNanos < 0 && link.address.equals(address)) {
@@ -130,8 +131,12 @@ final class FastPool {
     return connecting;
   }
 
-  /** Back to the pool after a complete response, unless the backend said it closes the connection. */
-  void give(Link link, HttpResponse head) {
+  /**
+   * Back to the pool after a complete response, unless the backend said it closes the connection.
+   *
+   * @param now {@link System#nanoTime()}, read by the caller (when the response's end was read)
+   */
+  void give(Link link, HttpResponse head, long now) {
     link.reader = null;
     if (!link.channel.config().isAutoRead()) {
       link.channel.config().setAutoRead(true); // paused for a slow client or a shared session: the next one reads
@@ -140,7 +145,6 @@ final class FastPool {
       link.channel.close();
       return;
     }
-    long now = System.nanoTime();
     long expires = now + keepAliveNanos;
     String announced = head.headers().get(io.netty.handler.codec.http.HttpHeaderNames.KEEP_ALIVE);
     int keep = announced == null ? -1 : KeepAliveMargin.keepSeconds(announced);
