@@ -1,30 +1,15 @@
 package tether.proxy;
 
-import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
-import io.vertx.core.http.HttpClientResponse;
-import io.vertx.core.http.HttpConnectOptions;
 import io.vertx.core.http.HttpHeaders;
-import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.http.HttpServerResponse;
-import io.vertx.core.http.HttpVersion;
-import io.vertx.core.http.RequestOptions;
-import io.vertx.core.streams.Pipe;
-import io.vertx.core.streams.ReadStream;
 import java.util.List;
-import java.util.Locale;
-import java.util.concurrent.TimeUnit;
 import tether.edge.ErrorPages;
-import tether.edge.HeaderValue;
-import tether.edge.RouteRules;
 import tether.edge.ServerHeader;
 import tether.limits.Admission;
 import tether.limits.RouteLimits;
-import tether.compression.Compression;
 import tether.config.CompressionConfig;
 import tether.sticky.Pin;
 import tether.sticky.StickyRequest;
@@ -39,45 +24,47 @@ import tether.upstream.Upstream;
  * The client body stays paused until a connection is up, so a connect failure can always move the request.
  * A WebSocket handshake ({@link Handshake}) is routed, stuck and failed over like any request, on a connection of
  * its own; the backend's 101 turns both connections into a {@link Tunnel}.
+ *
+ * <p>This class is the request's state and its lifecycle: routing, the attempt loop, the ends. Its parts: the
+ * client's body ({@link RequestBody}), each attempt's request ({@link UpstreamRequest}), the response's way back
+ * ({@link ResponseRelay}), the route's rules ({@link BoundRouteRules}) and the access-log record
+ * ({@link ExchangeRecords}). They read the package-private fields below; only this class writes them. Event-loop
+ * confined.
  */
 final class ProxyExchange {
 
-  /** A request failover would not resend never goes on a pooled connection idle this long: the keep-alive race. */
-  static final long RACE_SAFE_IDLE_NANOS = TimeUnit.SECONDS.toNanos(1);
-
-  private final ProxyContext ctx;
-  private final HttpServerRequest req;
-  private final long startNanos = System.nanoTime();
-  private Upstream upstream;
-  private StickySession sticky;
-  private Placement placement;
+  final ProxyContext ctx;
+  final HttpServerRequest req;
+  final long startNanos = System.nanoTime();
+  Upstream upstream;
+  StickySession sticky;
+  Placement placement;
   private boolean hasBody;
-  private boolean chunked;
-  private boolean expectContinue;
-  private Buffer heldBody;
-  private ClientBody body;
-  private RequestTarget target;
-  private boolean https;
-  private boolean trusted;
-  private Attempt attempt;
+  boolean chunked;
+  /** Held or streamed once routed; null without a body. */
+  RequestBody body;
+  RequestTarget target;
+  boolean https;
+  boolean trusted;
+  Attempt attempt;
   private boolean freshRetried;
-  private boolean upgrade;
-  private boolean finished;
-  private String requestId;
+  /** A WebSocket handshake ({@link Handshake}): its attempts dial connections of their own. */
+  boolean upgrade;
+  boolean finished;
+  String requestId;
   /** The peer's address, read once the request is routed. */
-  private String clientAddress;
+  String clientAddress;
   /** What the route's rate and connection limits said; released when the exchange ends. */
   private Admission admission;
-  private ServerHeader serverHeader = ServerHeader.PASS;
-  /** The route's redirect, rewrite and header rules; null on a route without any (the usual case). */
-  private RouteRules rules;
+  ServerHeader serverHeader = ServerHeader.PASS;
+  /** The route's redirect, rewrite and header rules at work; null on a route without any (the usual case). */
+  BoundRouteRules rules;
   /** The origin-form URI sent to the backend: the client's, or the route's rewrite of it. */
-  private String forwardUri;
-  /** The route's: what {@link Compression} may do to the response. */
-  private CompressionConfig compression = CompressionConfig.OFF;
-  /** Failed attempts' addresses and outcomes, for the access log; null in the usual one-attempt case. */
-  private final AttemptLog attemptLog = new AttemptLog();
-
+  String forwardUri;
+  /** The route's: what {@link tether.compression.Compression} may do to the response. */
+  CompressionConfig compression = CompressionConfig.OFF;
+  /** Failed attempts' addresses and outcomes, for the access log. */
+  final AttemptLog attemptLog = new AttemptLog();
 
   /** What the fast path leaves: a pin being looked up, or a first attempt that failed; null on most requests. */
   private Handover handover;
@@ -118,10 +105,14 @@ final class ProxyExchange {
     trusted = snapshot.config().trustedProxies().trusts(clientAddress);
     requestId = handover != null ? handover.requestId() : RequestIds.of(req, trusted); // (one id per request)
     https = req.isSSL() || (trusted && "https".equalsIgnoreCase(req.getHeader("X-Forwarded-Proto")));
-    rules = route.rules();
     forwardUri = target.originForm();
-    if (rules != null && !edgeRules()) {
-      return;
+    if (route.rules() != null) {
+      rules = new BoundRouteRules(route.rules(), ctx, req, target, requestId, https);
+      if (rules.redirects()) {
+        finish(rules.redirect(hasBody, this::decorateOwn), false, false);
+        return;
+      }
+      forwardUri = rules.rewrite(forwardUri);
     }
     upstream = route.upstream();
     Maintenance.On maintenance = upstream.maintenance().on();
@@ -136,8 +127,6 @@ final class ProxyExchange {
       fail(413, "request body larger than " + limits.maxBodyBytes() + " bytes", true);
       return;
     }
-    expectContinue = hasBody && req.version() != HttpVersion.HTTP_1_0
-        && "100-continue".equalsIgnoreCase(req.getHeader(HttpHeaders.EXPECT));
     admission = route.limits().admit(req.headers(), clientAddress, snapshot.config().trustedProxies());
     if (!admission.admitted()) {
       limited(route.limits().route());
@@ -185,34 +174,16 @@ final class ProxyExchange {
 
   /** Sticky first, then balancing. {@code paused}: the request was paused while the pin was looked up. */
   private void route(ProxySnapshot snapshot, long length, Pin resolved, boolean paused) {
-    var limits = snapshot.config().limits();
     placement = handover != null && handover.placement() != null ? handover.placement()
         : new Placement(upstream, resolved, sticky != StickySession.NONE, ctx.listener(), clientAddress);
     upgrade = Handshake.isWebSocket(req.method(), req.version(), req.headers(), hasBody);
-    if (hasBody && !chunked && length <= upstream.config().retryBuffer() && Failover.isIdempotent(req.method())) {
-      // small body of an idempotent request: hold it whole so a failed attempt can be replayed elsewhere
-      continueClient();
-      req.body().onComplete(ar -> {
-        if (ar.succeeded()) {
-          heldBody = ar.result();
-          nextAttempt(null);
-        } else {
-          clientGone();
-        }
-      });
-      if (paused) {
-        req.resume();
-      }
-      return;
-    }
     if (hasBody) {
-      req.pause(); // until a connection is up: a connect failure can then move any request elsewhere
-      body = new ClientBody(req, ctx.vertx(), limits.maxBodyBytes(), snapshot.config().timeouts().body(),
-          ctx.responseTimeoutMillis(), this::clientBodyFailed);
-      if (chunked) {
-        StrictRequestDecoder.onMalformedBody(req.connection(),
-            problem -> clientBodyFailed(400, "malformed chunked body: " + problem));
+      body = new RequestBody(this);
+      if (!chunked && length <= upstream.config().retryBuffer() && Failover.isIdempotent(req.method())) {
+        body.hold(paused); // small body of an idempotent request: held whole, a failed attempt can be replayed
+        return;
       }
+      body.stream(snapshot.config().limits().maxBodyBytes(), snapshot.config().timeouts().body());
     }
     firstAttempt();
   }
@@ -233,69 +204,25 @@ final class ProxyExchange {
     }
   }
 
-  /**
-   * A route's redirect answers here; a rewrite sets the URI to forward.
-   *
-   * @return false when the request was answered
-   */
-  private boolean edgeRules() {
-    if (rules.redirect() != null) {
-      ErrorResponses.redirect(req, rules.redirect().status(), rules.redirect().location(target.originForm()),
-          hasBody, this::decorateOwn);
-      finish(rules.redirect().status(), false, false);
-      return false;
-    }
-    if (rules.rewrite() != null) {
-      forwardUri = rules.rewrite().apply(forwardUri);
-    }
-    return true;
-  }
-
-  /** A header rule's variable, for this request. */
-  private String variable(HeaderValue.Variable v) {
-    return switch (v) {
-      case CLIENT_IP -> ForwardedHeaders.clientIp(req, ctx.snapshot().config().trustedProxies());
-      case REQUEST_ID -> requestId;
-      case SCHEME -> https ? "https" : "http";
-      case HOST -> target.authority() == null ? "" : target.authority().host().toLowerCase(Locale.ROOT);
-    };
-  }
-
   /** On Tether's own answers: the Server policy and the route's response rules. */
   private void decorateOwn(MultiMap headers) {
     serverHeader.applyOwn(headers);
-    if (rules != null && rules.response() != null) {
-      rules.response().apply(headers, this::variable);
-    }
-  }
-
-  /** The client's body broke: too large, too slow, malformed, or the backend stopped reading it. */
-  private void clientBodyFailed(int status, String message) {
-    fail(status, message, true);
-    if (attempt != null && attempt.request != null) {
-      attempt.request.reset();
-    }
-  }
-
-  /** Answers {@code Expect: 100-continue} once Tether is about to read the body (nginx and Envoy do the same). */
-  private void continueClient() {
-    if (expectContinue && !req.response().headWritten()) {
-      expectContinue = false;
-      req.response().writeContinue();
+    if (rules != null) {
+      rules.onResponse(headers);
     }
   }
 
   private boolean replayable() {
-    return !hasBody || heldBody != null;
+    return !hasBody || (body != null && body.held());
   }
 
   /** Failover would send this request again after a failure on a reused connection. */
-  private boolean resendable() {
+  boolean resendable() {
     return replayable() && Failover.isIdempotent(req.method());
   }
 
   /** @param previous why the last attempt failed; null for the first attempt */
-  private void nextAttempt(Failover.Kind previous) {
+  void nextAttempt(Failover.Kind previous) {
     Backend backend = placement.next();
     if (backend == null) {
       if (previous == null) {
@@ -311,138 +238,24 @@ final class ProxyExchange {
     }
     Attempt a = new Attempt(backend, false);
     attempt = a;
-    ctx.request(backend, requestOptions(backend)).onComplete(ar -> connected(a, ar));
+    UpstreamRequest.pooled(this, a);
   }
 
-  /**
-   * A connection of its own: the same server again after a pooled connection the server closed, or any WebSocket
-   * handshake (the connection becomes the tunnel).
-   */
-  private void freshAttempt(Backend backend) {
+  /** An attempt on a connection of its own ({@link UpstreamRequest#dedicated}). */
+  void freshAttempt(Backend backend) {
     Attempt a = new Attempt(backend, true);
     attempt = a;
-    if (backend.address() == null) { // its name stopped resolving: fails at once, as a connect failure
-      ctx.request(backend, requestOptions(backend)).onComplete(ar -> connected(a, ar));
-      return;
-    }
-    ctx.client().connect(new HttpConnectOptions().setServer(backend.address()).setHost(backend.config().host())
-            .setPort(backend.config().port()).setConnectTimeout(ctx.connectTimeoutMillis()))
-        .compose(conn -> {
-          a.connection = conn;
-          return conn.request(requestOptions(backend));
-        })
-        .onComplete(ar -> connected(a, ar));
-  }
-
-  private RequestOptions requestOptions(Backend backend) {
-    return new RequestOptions()
-        .setServer(backend.address())
-        .setHost(backend.config().host())
-        .setPort(backend.config().port())
-        .setMethod(req.method())
-        .setURI(forwardUri)
-        .setConnectTimeout(ctx.connectTimeoutMillis());
-  }
-
-  private void connected(Attempt a, AsyncResult<HttpClientRequest> ar) {
-    if (a.abandoned) {
-      return;
-    }
-    if (ar.failed()) {
-      attemptFailed(a, Failover.Kind.of(ar.cause(), true, false));
-      return;
-    }
-    HttpClientRequest out = ar.result();
-    if (finished) {
-      out.exceptionHandler(err -> { }).reset(); // the client left while connecting: no log line
-      a.end(false);
-      return;
-    }
-    a.request = out;
-    a.silence = new SilenceTimeout(ctx.eventLoop(), out, ctx.responseTimeoutMillis());
-    out.exceptionHandler(err -> { }); // failures arrive through response(); a reset is ours, not worth a log line
-    if (!a.dedicated) {
-      a.use = ctx.connections().of(out.connection());
-      if (a.use.tag(a.backend)) {
-        ctx.listener().upstreamConnections(a.backend, 1);
-      }
-      long now = System.nanoTime();
-      long idle = a.use.idleNanos(now);
-      a.reused = a.use.startRequest();
-      if (a.reused && !resendable() && idle >= RACE_SAFE_IDLE_NANOS) {
-        // a request we would not resend never rides a connection the server may be closing right now
-        a.abandoned = true;
-        a.use = null;
-        a.end(false);
-        out.connection().close();
-        freshAttempt(a.backend);
-        return;
-      }
-    }
-    if (!a.reused) {
-      ctx.listener().connected(a.backend, System.nanoTime() - a.startNanos);
-    }
-    forwardHead(out);
-    out.response().onComplete(r -> {
-      if (a.abandoned) {
-        return;
-      }
-      if (r.succeeded()) {
-        respond(a, r.result());
-      } else {
-        attemptFailed(a, Failover.Kind.of(r.cause(), false, a.reused));
-      }
-    });
-    a.phase = Failover.Phase.SENT;
-    if (upgrade) {
-      out.connect(); // the head alone: on a 101 Vert.x hands the connection over as raw bytes
-      a.silence.start();
-      return;
-    }
-    Future<Void> sent;
-    if (heldBody != null) {
-      sent = out.end(heldBody);
-    } else if (hasBody) {
-      continueClient();
-      sent = body.pipe().endOnFailure(false).to(out);
-      sent.onFailure(err -> out.reset());
-    } else {
-      sent = out.end();
-    }
-    // the wait for the response head starts once the request is sent: a slow upload is not a slow server
-    SilenceTimeout silence = a.silence;
-    sent.onSuccess(v -> silence.start());
-  }
-
-  private void forwardHead(HttpClientRequest out) {
-    if (target.authority() != null) {
-      out.authority(target.authority());
-    }
-    MultiMap headers = out.headers();
-    ForwardedHeaders.copy(req.headers(), headers, sticky, clientAddress, req.authority(), trusted, https,
-        requestId);
-    if (rules != null && rules.request() != null) {
-      rules.request().apply(headers, this::variable);
-    }
-    headers.remove(HttpHeaders.EXPECT); // Tether itself answers 100-continue when it reads the body
-    if (upgrade) {
-      Handshake.forward(headers);
-    } else {
-      headers.set(HttpHeaders.CONNECTION, HttpHeaders.KEEP_ALIVE); // so Apache announces its keep-alive timeout
-    }
-    if (chunked) {
-      out.setChunked(true);
-    }
+    UpstreamRequest.dedicated(this, a);
   }
 
   /** A failure that is the server's: its passive health, and the listeners (metrics, logs, the resolver). */
-  private void blame(Backend backend, Failover.Kind kind) {
+  void blame(Backend backend, Failover.Kind kind) {
     backend.reportFailure(kind.label());
     ctx.listener().backendFailed(backend, kind.label());
   }
 
   /** What {@link Failover} decided, carried out. */
-  private void attemptFailed(Attempt a, Failover.Kind kind) {
+  void attemptFailed(Attempt a, Failover.Kind kind) {
     if (finished) {
       a.end(false);
       return;
@@ -476,95 +289,6 @@ final class ProxyExchange {
     }
   }
 
-  private void respond(Attempt a, HttpClientResponse in) {
-    a.responded = true;
-    Backend backend = a.backend;
-    ctx.listener().firstByte(backend, System.nanoTime() - a.startNanos);
-    backend.reportResponse(in.statusCode());
-    ctx.listener().backendResponded(backend, in.statusCode());
-    if (finished) {
-      in.request().reset();
-      return;
-    }
-    int status = in.statusCode();
-    if (status == 101 && !(upgrade && Handshake.accepted(in.headers()))) {
-      // a switch nobody asked for, or to another protocol: relayed, the client would stop speaking HTTP to Tether
-      in.exceptionHandler(err -> { });
-      in.request().connection().close(); // never back to the pool: the server no longer speaks HTTP on it
-      fail(502, "upstream server switched protocols unasked", true);
-      return;
-    }
-    HttpServerResponse resp = req.response();
-    resp.setStatusCode(status);
-    String message = in.statusMessage();
-    if (status != 304 && message != null && !message.isEmpty()) {
-      resp.setStatusMessage(message); // (not on 304: Vert.x would then add a Content-Length, RFC 9110 §8.6)
-    }
-    Headers.copyEndToEnd(in.headers(), resp.headers());
-    serverHeader.apply(resp.headers());
-    if (rules != null && rules.response() != null) {
-      rules.response().apply(resp.headers(), this::variable); // before the sticky cookie: a rule cannot drop it
-    }
-    Future<Void> shared = sticky.onResponseShared(placement.pin(), backend, in.headers(), resp.headers(), https);
-    placement.announce(backend);
-    if (upstream.config().debugHeader()) {
-      resp.putHeader("X-Tether-Upstream", placement.debugHeader(backend));
-    }
-    if (status == 101) {
-      switchProtocols(a, in);
-      return;
-    }
-    // compressed: no Content-Length any more, so chunked below
-    SilenceTimeout silence = a.silence.body(in); // the longest silence between body chunks
-    ReadStream<Buffer> body = Compression.apply(compression, req, status, resp.headers(), silence);
-    boolean bodyAllowed = req.method() != HttpMethod.HEAD && status >= 200 && status != 204 && status != 304;
-    if (bodyAllowed && !resp.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
-      resp.setChunked(true);
-    }
-    a.phase = Failover.Phase.RESPONSE_STARTED;
-    // endOnFailure(false): a truncated upstream body must end in a closed connection, never a clean end
-    Pipe<Buffer> pipe = body.pipe().endOnFailure(false);
-    // (at once, but for a session this response created: then once other instances can find it, or the store's
-    // timeout)
-    shared.onComplete(v -> {
-      if (finished) {
-        silence.cancel();
-        Compression.release(body);
-        pipe.close();
-        return;
-      }
-      pipe.to(resp).onComplete(done -> {
-        silence.cancel();
-        if (done.succeeded()) {
-          finish(status, false, false);
-        } else if (finished || resp.closed()) {
-          Compression.release(body);
-          clientGone(); // the client hung up mid-body: its doing, never the server's
-        } else {
-          Compression.release(body);
-          in.request().reset();
-          ErrorResponses.abort(req);
-          blame(backend, Failover.Kind.BROKEN_BODY);
-          finish(status, true, true);
-        }
-      });
-    });
-  }
-
-  /**
-   * The backend accepted the handshake: the 101 (with the sticky cookie already set) goes to the client and both
-   * connections become one {@link Tunnel}. The exchange ends here, as a request of status 101 (499 if the client
-   * left meanwhile); the tunnel is counted on its own. A refused handshake never gets here: its answer is relayed
-   * as a response and the client connection stays HTTP.
-   */
-  private void switchProtocols(Attempt a, HttpClientResponse in) {
-    a.silence.cancel(); // the tunnel has its own idle timeout
-    a.connection = null; // the tunnel owns the attempt's dedicated connection now
-    a.phase = Failover.Phase.RESPONSE_STARTED;
-    Tunnel.open(req, in, a.backend, ctx.snapshot().config().timeouts().tunnelIdle().toMillis(), ctx.listener())
-        .onComplete(ar -> finish(ar.succeeded() ? 101 : 499, ar.failed(), ar.failed()));
-  }
-
   private void fail(int status, String message) {
     fail(status, message, hasBody);
   }
@@ -580,7 +304,7 @@ final class ProxyExchange {
   }
 
   /** @param close the connection cannot be reused: the body may be unread, or the request was hostile */
-  private void fail(int status, String message, boolean close) {
+  void fail(int status, String message, boolean close) {
     if (finished) {
       return;
     }
@@ -593,7 +317,7 @@ final class ProxyExchange {
     finish(status, true, false);
   }
 
-  private void clientGone() {
+  void clientGone() {
     // (an HTTP/2 stream also closes when both sides ended well: the response's end, not the close, finishes that)
     if (!finished && !req.response().ended()) {
       HttpClientRequest pending = attempt == null ? null : attempt.request;
@@ -604,7 +328,8 @@ final class ProxyExchange {
     }
   }
 
-  private void finish(int status, boolean failed, boolean truncated) {
+  /** Ends the exchange once: limits and attempt released, the record to the listeners (the access log). */
+  void finish(int status, boolean failed, boolean truncated) {
     if (finished) {
       return;
     }
@@ -620,27 +345,6 @@ final class ProxyExchange {
     if (a != null) {
       a.end(failed && status >= 500);
     }
-    String[] columns = attemptLog.columns(a, status);
-    ctx.listener().exchangeEnded(new ExchangeRecord(clientAddress != null ? clientAddress
-        : req.remoteAddress().hostAddress(), req.method().name(),
-        req.uri(), req.version() == null ? "HTTP/1.1" : protocol(req), status, req.response().bytesWritten(),
-        req.bytesRead(), upstream == null ? null : upstream.name(), a == null ? null : a.backend.name(),
-        a == null ? -1 : now - a.startNanos, now - startNanos, stickyLabel(), placement == null ? 0
-        : placement.attempts(), truncated, req.getHeader(HttpHeaders.REFERER),
-        req.getHeader(HttpHeaders.USER_AGENT), target == null || target.authority() == null ? null
-        : target.authority().toString(), requestId, columns[0], columns[1]));
-  }
-
-  private String stickyLabel() {
-    Placement.StickyOutcome o = placement == null ? null : placement.outcome();
-    return o == null ? null : o.label;
-  }
-
-  private static String protocol(HttpServerRequest req) {
-    return switch (req.version()) {
-      case HTTP_1_0 -> "HTTP/1.0";
-      case HTTP_2 -> "HTTP/2.0";
-      default -> "HTTP/1.1";
-    };
+    ctx.listener().exchangeEnded(ExchangeRecords.of(this, status, truncated, now));
   }
 }
