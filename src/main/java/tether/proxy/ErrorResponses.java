@@ -43,10 +43,13 @@ final class ErrorResponses {
     send(req, status, detail, closeConnection, ErrorPages.NONE, null);
   }
 
-  /** A 4xx of Tether's own with its wait: {@code Retry-After} when more than 0 (a 429's seconds). */
+  /**
+   * A 4xx of Tether's own on a route, with its wait: {@code Retry-After} when more than 0 (a 429's seconds);
+   * {@code decorate} adds the route's response headers and the Server policy, as on every answer of the route.
+   */
   static void send(HttpServerRequest req, int status, String message, boolean closeConnection,
-                   long retryAfterSeconds) {
-    write(req, status, message, retryAfterSeconds, closeConnection, ErrorPages.NONE, null);
+                   long retryAfterSeconds, Consumer<MultiMap> decorate) {
+    write(req, status, message, retryAfterSeconds, closeConnection, ErrorPages.NONE, decorate);
   }
 
   /**

@@ -226,7 +226,7 @@ final class FastExchange implements FastPool.Link.Reader {
     send();
   }
 
-  /** The request head as {@link ProxyExchange#forwardHead} builds it, then the wait for the response. */
+  /** The request head as {@link UpstreamRequest} builds it, then the wait for the response. */
   private void send() {
     HeadersMultiMap out = HeadersMultiMap.httpHeaders();
     out.set(HttpHeaderNames.HOST, headers.get(HttpHeaderNames.HOST));
@@ -517,13 +517,8 @@ final class FastExchange implements FastPool.Link.Reader {
     a.end(failed && finalStatus >= 500);
     front.proxy.listener().exchangeEnded(new ExchangeRecord(front.clientAddress, request.method().name(),
         request.uri(), "HTTP/1.1", finalStatus, bodyBytes, 0, upstream.name(), a.backend.name(),
-        now - a.startNanos, now - startNanos, stickyLabel(), placement.attempts(), truncated,
+        now - a.startNanos, now - startNanos, ExchangeRecords.stickyLabel(placement), placement.attempts(), truncated,
         headers.get(HttpHeaderNames.REFERER), headers.get(HttpHeaderNames.USER_AGENT), authority.toString(),
         requestId, AttemptLog.address(a), AttemptLog.outcome(a, finalStatus))); // (one attempt: never failed here)
-  }
-
-  private String stickyLabel() {
-    Placement.StickyOutcome o = placement.outcome();
-    return o == null ? null : o.label;
   }
 }

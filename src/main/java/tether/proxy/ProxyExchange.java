@@ -180,7 +180,8 @@ final class ProxyExchange {
     if (hasBody) {
       body = new RequestBody(this);
       if (!chunked && length <= upstream.config().retryBuffer() && Failover.isIdempotent(req.method())) {
-        body.hold(paused); // small body of an idempotent request: held whole, a failed attempt can be replayed
+        // small body of an idempotent request: held whole, a failed attempt can be replayed
+        body.hold(length, snapshot.config().timeouts().body(), paused);
         return;
       }
       body.stream(snapshot.config().limits().maxBodyBytes(), snapshot.config().timeouts().body());
@@ -298,7 +299,8 @@ final class ProxyExchange {
     ctx.listener().limited(route, admission.limit());
     if (!finished) {
       ErrorResponses.send(req, 429, admission.limit().equals(RouteLimits.RATE)
-          ? "request rate limit exceeded" : "too many requests in flight", hasBody, admission.retryAfterSeconds());
+          ? "request rate limit exceeded" : "too many requests in flight", hasBody, admission.retryAfterSeconds(),
+          this::decorateOwn);
       finish(429, true, false);
     }
   }

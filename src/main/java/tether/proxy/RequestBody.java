@@ -1,8 +1,6 @@
 package tether.proxy;
 
-import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
-import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpHeaders;
@@ -17,7 +15,7 @@ import java.time.Duration;
  * connection is up. {@code Expect: 100-continue} is answered once Tether is about to read it (nginx and Envoy do the
  * same). One per exchange with a body, its own completion and failure handler; event-loop confined.
  */
-final class RequestBody implements Handler<AsyncResult<Buffer>>, ClientBody.Failure {
+final class RequestBody implements ClientBody.Failure {
 
   private final ProxyExchange x;
   private boolean expectContinue;
@@ -34,26 +32,24 @@ final class RequestBody implements Handler<AsyncResult<Buffer>>, ClientBody.Fail
   }
 
   /**
-   * Reads the body whole; the first attempt starts once it is in.
+   * Reads the body whole, policed as a streamed one ({@link ClientBody}: a silence of {@code timeouts.body} is a
+   * 408); the first attempt starts once it is in.
    *
-   * @param paused the request was paused (while the pin was looked up): reading resumes
+   * @param length  its {@code Content-Length} (at most the upstream's {@code retry_buffer})
+   * @param timeout {@code timeouts.body}
+   * @param paused  the request was paused (while the pin was looked up): reading resumes
    */
-  void hold(boolean paused) {
+  void hold(long length, Duration timeout, boolean paused) {
     continueClient();
-    x.req.body().onComplete(this);
+    Buffer whole = Buffer.buffer((int) length);
+    ClientBody reading = new ClientBody(x.req, x.ctx.vertx(), length, timeout, x.ctx.responseTimeoutMillis(), this);
+    reading.handler(whole::appendBuffer);
+    reading.endHandler(v -> {
+      held = whole;
+      x.nextAttempt(null);
+    });
     if (paused) {
       x.req.resume();
-    }
-  }
-
-  /** The held body is in, or the client left before it was. */
-  @Override
-  public void handle(AsyncResult<Buffer> ar) {
-    if (ar.succeeded()) {
-      held = ar.result();
-      x.nextAttempt(null);
-    } else {
-      x.clientGone();
     }
   }
 

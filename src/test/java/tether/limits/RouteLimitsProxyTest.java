@@ -86,6 +86,18 @@ class RouteLimitsProxyTest extends ProxyTestBase {
         });
   }
 
+  /** A 429 is one of the route's answers: its response header rules and the Server policy apply, as to a 404. */
+  @Test
+  void a429CarriesTheRoutesResponseHeadersAndServerHeader() {
+    Backends.Backend web = backends.start("web1");
+    start(config(web, "rate_limit: {rate: 1/m, burst: 0}, headers: {response: {set: {X-Frame-Options: DENY}}}"), 1);
+    assertThat(tether.get("/").statusCode()).isEqualTo(200);
+    HttpResponse<String> limited = tether.get("/");
+    assertThat(limited.statusCode()).isEqualTo(429);
+    assertThat(limited.headers().firstValue("X-Frame-Options")).hasValue("DENY");
+    assertThat(limited.headers().firstValue("Server")).hasValue("tether");
+  }
+
   /** Four event loops, thirty requests at once on several connections: one key, one bucket, exactly burst + 1. */
   @Test
   void everyEventLoopCountsInTheSameBucket() {

@@ -6,10 +6,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import tether.testing.Backends;
 import tether.testing.ProxyTestBase;
 import tether.testing.RawHttp;
@@ -129,5 +132,29 @@ class ClientPacingTest extends ProxyTestBase {
       assertThat(read.text()).startsWith("HTTP/1.1 200").contains("partial").doesNotContain("\r\n0\r\n\r\n");
       assertThat(read.closed()).as("closed by Tether within the 5 s bound").isTrue();
     }
+  }
+
+  /**
+   * A body that stalls gets 408 once {@code timeouts.body} passes, and the connection closes, whether Tether holds
+   * it (a small PUT or DELETE: replayable) or streams it (POST, a chunked PUT); the server never gets it whole.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"PUT length", "DELETE length", "POST length", "PUT chunked"})
+  void aStalledBodyGets408AndNeverReachesTheServerWhole(String kind) throws Exception {
+    AtomicInteger whole = new AtomicInteger();
+    Backends.Backend echo = backends.start("echo", req -> req.body().onSuccess(b -> {
+      whole.incrementAndGet();
+      req.response().end("got " + b.length());
+    }));
+    tether = TetherHarness.start(upstream("", echo) + "timeouts: {response_header: 5s, body: 1s}\n");
+    String method = kind.split(" ")[0];
+    String rest = kind.endsWith("chunked") ? "Transfer-Encoding: chunked\r\n\r\n5\r\nab" : "Content-Length: 10\r\n\r\nabc";
+    try (RawHttp raw = new RawHttp(tether.port())) {
+      RawHttp.Read read = raw.send(method + " /up HTTP/1.1\r\nHost: x\r\n" + rest).readUntilCloseOrQuiet(8000);
+      assertThat(read.text()).as(kind + ": the body timeout's answer, not the response timeout's 504")
+          .startsWith("HTTP/1.1 408");
+      assertThat(read.closed()).as(kind).isTrue();
+    }
+    assertThat(whole.get()).as(kind + ": bodies the server read whole").isZero();
   }
 }
