@@ -5,7 +5,6 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
-import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpContent;
@@ -15,6 +14,7 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
@@ -73,7 +73,9 @@ final class FastExchange implements FastPool.Link.Reader {
   private ServerHeader serverHeader;
   private long timeoutNanos;
   private long lastDataNanos;
-  private HttpResponse responseHead;
+  /** What the backend's head said of its connection, read before its hop-by-hop headers were removed. */
+  private boolean backendKeepAlive;
+  private String backendKeepAliveHeader;
   private int status;
   private long bodyBytes;
   private boolean skippingInformational;
@@ -299,11 +301,14 @@ final class FastExchange implements FastPool.Link.Reader {
           "upstream server switched protocols unasked", requestId));
       return false;
     }
-    MultiMap in = (MultiMap) head.headers();
-    HeadersMultiMap out = HeadersMultiMap.httpHeaders();
-    Headers.copyEndToEnd(in, out);
+    // the backend's head goes on to the client, edited in place (its headers were validated as they were decoded)
+    MultiMap out = (MultiMap) head.headers();
+    backendKeepAlive = HttpUtil.isKeepAlive(head);
+    backendKeepAliveHeader = out.get(HttpHeaderNames.KEEP_ALIVE);
+    Headers.removeHopByHop(out);
     serverHeader.apply(out);
-    Future<Void> shared = sticky.onResponseShared(placement.pin(), backend, in, out, https);
+    // (the sticky mode reads the backend's Set-Cookie before it adds its own: one map serves as both)
+    Future<Void> shared = sticky.onResponseShared(placement.pin(), backend, out, out, https);
     placement.announce(backend);
     if (upstream.config().debugHeader()) {
       out.set("X-Tether-Upstream", placement.debugHeader(backend));
@@ -312,7 +317,6 @@ final class FastExchange implements FastPool.Link.Reader {
     if (!bodiless && !out.contains(HttpHeaderNames.CONTENT_LENGTH)) {
       out.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
     }
-    responseHead = head;
     attempt.phase = Failover.Phase.RESPONSE_STARTED;
     if (!shared.isComplete()) {
       // a session this response created is being stored: the client gets it once other instances can find it
@@ -320,7 +324,8 @@ final class FastExchange implements FastPool.Link.Reader {
       link.channel.config().setAutoRead(false);
       shared.onComplete(v -> releaseHeld());
     }
-    emit(new DefaultHttpResponse(HttpVersion.HTTP_1_1, head.status(), out));
+    head.setProtocolVersion(HttpVersion.HTTP_1_1);
+    emit(head);
     return true;
   }
 
@@ -343,7 +348,7 @@ final class FastExchange implements FastPool.Link.Reader {
     FastPool.Link done = link;
     link = null;
     done.responses++;
-    front.proxy.fastPool().give(done, responseHead, lastDataNanos);
+    front.proxy.fastPool().give(done, backendKeepAlive, backendKeepAliveHeader, lastDataNanos);
     if (held == null) {
       complete();
     }

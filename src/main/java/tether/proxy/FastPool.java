@@ -134,20 +134,21 @@ final class FastPool {
   /**
    * Back to the pool after a complete response, unless the backend said it closes the connection.
    *
-   * @param now {@link System#nanoTime()}, read by the caller (when the response's end was read)
+   * @param keepAlive          the response keeps the connection open ({@link HttpUtil#isKeepAlive} of its head)
+   * @param keepAliveHeader    its {@code Keep-Alive} header ({@code timeout=N}), or null
+   * @param now                {@link System#nanoTime()}, read by the caller (when the response's end was read)
    */
-  void give(Link link, HttpResponse head, long now) {
+  void give(Link link, boolean keepAlive, String keepAliveHeader, long now) {
     link.reader = null;
     if (!link.channel.config().isAutoRead()) {
       link.channel.config().setAutoRead(true); // paused for a slow client or a shared session: the next one reads
     }
-    if (!link.channel.isActive() || !HttpUtil.isKeepAlive(head)) {
+    if (!link.channel.isActive() || !keepAlive) {
       link.channel.close();
       return;
     }
     long expires = now + keepAliveNanos;
-    String announced = head.headers().get(io.netty.handler.codec.http.HttpHeaderNames.KEEP_ALIVE);
-    int keep = announced == null ? -1 : KeepAliveMargin.keepSeconds(announced);
+    int keep = keepAliveHeader == null ? -1 : KeepAliveMargin.keepSeconds(keepAliveHeader);
     if (keep == 0) {
       link.channel.close();
       return;

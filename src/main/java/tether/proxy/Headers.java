@@ -22,6 +22,30 @@ final class Headers {
   }
 
   /**
+   * Removes the hop-by-hop headers and those the {@code Connection} header lists from {@code headers}, in place: a
+   * response relayed as the backend's decoder built it (no second map per response on the fast path).
+   */
+  static void removeHopByHop(MultiMap headers) {
+    String connection = headers.get(HttpHeaders.CONNECTION);
+    for (String name : HOP_BY_HOP) {
+      headers.remove(name);
+    }
+    if (connection == null) {
+      return;
+    }
+    int start = 0;
+    while (start <= connection.length()) {
+      int comma = connection.indexOf(',', start);
+      int end = comma < 0 ? connection.length() : comma;
+      String token = connection.substring(start, end).trim();
+      if (!token.isEmpty()) {
+        headers.remove(token);
+      }
+      start = end + 1;
+    }
+  }
+
+  /**
    * The request's end-to-end headers but Host, which the forwarded request sets from the request target. Several
    * Cookie lines become one, joined with "; " (RFC 9113 §8.2.3, RFC 6265 §5.4): PHP and most servers read only one.
    */

@@ -209,4 +209,29 @@ class FastPathTest extends ProxyTestBase {
     String fast = tether.get("/").body();
     assertThat(fast).isEqualTo("127.0.0.1 1.1 tether keep-alive");
   }
+
+  /**
+   * The backend's head is relayed edited in place: HTTP/1.1 to the client, hop-by-hop headers gone, the app's own
+   * cookies kept next to the sticky cookie Tether adds, the Server policy applied.
+   */
+  @Test
+  void theBackendsHeadIsEditedInPlace_appCookiesKeptNextToTheStickyOne() throws Exception {
+    Backends.Backend a = backends.start("a", req -> {
+      req.response().headers().add("Set-Cookie", "PHPSESSID=s1; Path=/").add("Set-Cookie", "theme=dark")
+          .add("Server", "Apache/2.4.62").add("Connection", "keep-alive, X-Hop").add("X-Hop", "1")
+          .add("Keep-Alive", "timeout=5");
+      req.response().end("ok");
+    });
+    tether = TetherHarness.start(ProxyTest.upstream("round_robin", ProxyTest.server(a))
+        + "    sticky: {mode: cookie, cookie: SRV, secret: s}\n");
+    try (RawHttp raw = new RawHttp(tether.port())) {
+      String text = raw.send("GET /in-place HTTP/1.1\r\nHost: x\r\n\r\nGET /after HTTP/1.1\r\nHost: x\r\n"
+          + "Connection: close\r\n\r\n").readUntilCloseOrQuiet(5000).text();
+      String head = text.substring(0, text.indexOf("\r\n\r\n") + 2).toLowerCase();
+      assertThat(head).startsWith("http/1.1 200").contains("set-cookie: phpsessid=s1; path=/\r\n",
+          "set-cookie: theme=dark\r\n", "set-cookie: srv=", "server: tether\r\n", "content-length: 2\r\n");
+      assertThat(head).doesNotContain("x-hop", "keep-alive", "apache");
+      assertThat(text.split("HTTP/1.1 200", -1)).as("the connection served the next request too").hasSize(3);
+    }
+  }
 }

@@ -53,7 +53,8 @@ class ProxyTest extends ProxyTestBase {
       StringBuilder body = new StringBuilder();
       req.headers().forEach(h -> body.append(h.getKey().toLowerCase()).append(": ").append(h.getValue()).append('\n'));
       req.response().putHeader("Connection", "X-Backend-Hop").putHeader("X-Backend-Hop", "1")
-          .putHeader("Keep-Alive", "timeout=5").putHeader("X-App", "yes").end(body.toString());
+          .putHeader("Keep-Alive", "timeout=5").putHeader("Proxy-Authenticate", "Basic")
+          .putHeader("Trailer", "X-Checksum").putHeader("X-App", "yes").end(body.toString());
     });
     tether = TetherHarness.start(upstream("round_robin", server(echo)));
     try (RawHttp raw = new RawHttp(tether.port())) {
@@ -64,7 +65,7 @@ class ProxyTest extends ProxyTestBase {
       String head = reply.substring(0, reply.indexOf("\r\n\r\n")).toLowerCase();
       String body = reply.substring(reply.indexOf("\r\n\r\n") + 4);
       assertThat(head).startsWith("http/1.1 200").contains("x-app: yes").doesNotContain("x-backend-hop")
-          .doesNotContain("timeout=5");
+          .doesNotContain("timeout=5", "proxy-authenticate", "trailer");
       // the client is not a trusted proxy: its X-Forwarded-For is replaced, not appended to
       assertThat(body).contains("host: shop.example:8443\n", "x-end: kept\n",
           "x-forwarded-for: 127.0.0.1\n", "x-forwarded-proto: http\n",
