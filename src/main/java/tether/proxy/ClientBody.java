@@ -3,20 +3,28 @@ package tether.proxy;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.StreamResetException;
 import io.vertx.core.streams.ReadStream;
+import java.io.IOException;
 import java.time.Duration;
 
 /**
  * The client's request body as a stream to pipe upstream, policed on the way: more than {@code max_body_bytes}
  * (a chunked body has no length to check up front) is a 413, a silence longer than the body timeout a 408, a
  * body the decoder cannot parse a 400, and a backend that stops reading it (backpressure holds the body paused
- * longer than the response timeout) a 504. Each stops the stream and reports once.
+ * longer than the response timeout) a 504; a client that closes or resets mid-body left (499, nginx's "client
+ * closed request"), which is no answer's business. Each stops the stream and reports once.
  */
 final class ClientBody implements ReadStream<Buffer> {
 
   interface Failure {
+    /** The body broke: {@code status} is the answer (413, 408, 400, 504). */
     void failed(int status, String message);
+
+    /** The client closed or reset its connection (or HTTP/2 stream) before the body's end: nobody to answer. */
+    void clientLeft();
   }
 
   private final HttpServerRequest req;
@@ -46,7 +54,13 @@ final class ClientBody implements ReadStream<Buffer> {
     this.timeoutMillis = Math.max(1, timeout.toMillis());
     this.sendStallMillis = Math.max(1, sendStallMillis);
     this.onFailure = onFailure;
-    req.exceptionHandler(err -> fail(400, "malformed request body"));
+    req.exceptionHandler(err -> {
+      if (err instanceof HttpClosedException || err instanceof StreamResetException || err instanceof IOException) {
+        left(err);
+      } else {
+        fail(400, "malformed request body");
+      }
+    });
   }
 
   @Override
@@ -143,6 +157,18 @@ final class ClientBody implements ReadStream<Buffer> {
     if (timer >= 0) {
       vertx.cancelTimer(timer);
       timer = -1;
+    }
+  }
+
+  private void left(Throwable err) {
+    if (failed) {
+      return;
+    }
+    failed = true;
+    cancelTimer();
+    onFailure.clientLeft();
+    if (exceptionHandler != null) {
+      exceptionHandler.handle(err);
     }
   }
 

@@ -398,6 +398,7 @@ final class FastExchange implements FastPool.Link.Reader {
   /** The client can take more: the backend is read again. */
   void clientWritable() {
     if (link != null && held == null && client.channel().isWritable()) {
+      lastDataNanos = System.nanoTime(); // the server's silence is timed from now
       link.channel.config().setAutoRead(true);
     }
   }
@@ -421,13 +422,17 @@ final class FastExchange implements FastPool.Link.Reader {
 
   /**
    * The response wait, asked by the connection's timer: past {@code timeouts.response_header} of silence the
-   * backend has failed.
+   * backend has failed. While the backend is paused for the client (not reading) nothing is timed: a client that
+   * stops reading is ended by its connection's {@code timeouts.idle}, as on the Vert.x path.
    *
    * @return nanoseconds until the silence would time out, or -1 when nothing is awaited (any more)
    */
   long silenceLeft(long now) {
     if (finished || link == null) {
       return -1;
+    }
+    if (!link.channel.config().isAutoRead()) {
+      return timeoutNanos; // paused for the client (or a shared session): its silence, never the server's
     }
     long silent = now - lastDataNanos;
     if (silent < timeoutNanos) {

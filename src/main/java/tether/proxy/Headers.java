@@ -13,7 +13,7 @@ final class Headers {
   private Headers() {}
 
   static void copyEndToEnd(MultiMap from, MultiMap to) {
-    String connection = from.get(HttpHeaders.CONNECTION);
+    String connection = connectionList(from);
     for (Map.Entry<String, String> header : from) {
       if (isEndToEnd(header.getKey(), connection)) {
         to.add(header.getKey(), header.getValue());
@@ -26,7 +26,7 @@ final class Headers {
    * response relayed as the backend's decoder built it (no second map per response on the fast path).
    */
   static void removeHopByHop(MultiMap headers) {
-    String connection = headers.get(HttpHeaders.CONNECTION);
+    String connection = connectionList(headers);
     for (String name : HOP_BY_HOP) {
       headers.remove(name);
     }
@@ -50,7 +50,7 @@ final class Headers {
    * Cookie lines become one, joined with "; " (RFC 9113 §8.2.3, RFC 6265 §5.4): PHP and most servers read only one.
    */
   static void copyRequestHeaders(MultiMap from, MultiMap to) {
-    String connection = from.get(HttpHeaders.CONNECTION);
+    String connection = connectionList(from);
     String cookies = null;
     for (Map.Entry<String, String> header : from) {
       String name = header.getKey();
@@ -66,6 +66,19 @@ final class Headers {
     if (cookies != null) {
       to.add(HttpHeaders.COOKIE, cookies);
     }
+  }
+
+  /**
+   * Every {@code Connection} line of {@code headers} as one comma-separated list (RFC 9110 §5.3: several lines are
+   * one list), or null when it has none. One line (the usual case) is returned as it is.
+   */
+  static String connectionList(MultiMap headers) {
+    String first = headers.get(HttpHeaders.CONNECTION);
+    if (first == null) {
+      return null;
+    }
+    java.util.List<String> all = headers.getAll(HttpHeaders.CONNECTION);
+    return all.size() == 1 ? first : String.join(",", all);
   }
 
   /** Not hop-by-hop, and not named by the message's {@code Connection} header (null when it has none). */

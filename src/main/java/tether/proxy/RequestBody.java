@@ -41,7 +41,8 @@ final class RequestBody implements ClientBody.Failure {
    */
   void hold(long length, Duration timeout, boolean paused) {
     continueClient();
-    Buffer whole = Buffer.buffer((int) length);
+    // grown as bytes arrive: a length announced is not yet memory spent (nor a 64 KiB buffer per idle stream)
+    Buffer whole = Buffer.buffer((int) Math.min(length, 16_384));
     ClientBody reading = new ClientBody(x.req, x.ctx.vertx(), length, timeout, x.ctx.responseTimeoutMillis(), this);
     reading.handler(whole::appendBuffer);
     reading.endHandler(v -> {
@@ -82,6 +83,12 @@ final class RequestBody implements ClientBody.Failure {
     Future<Void> sent = stream.pipe().endOnFailure(false).to(out);
     sent.onFailure(err -> out.reset());
     return sent;
+  }
+
+  /** The client left mid-body: 499, and the backend's request (if any) is reset. */
+  @Override
+  public void clientLeft() {
+    x.clientGone();
   }
 
   /** The client's body broke: too large, too slow, malformed, or the backend stopped reading it. */

@@ -15,7 +15,10 @@ import java.util.concurrent.TimeoutException;
  * ({@link #start}), the longest silence allowed before the response head and then between body chunks is
  * {@code timeouts.response_header}; past it the upstream request is reset with a {@link TimeoutException}, which
  * {@link Failover} reads as a response timeout (504, or another server when nothing was received). Once the head
- * arrives ({@link #body}) this is the body stream Tether pipes to the client.
+ * arrives ({@link #body}) this is the body stream Tether pipes to the client. While the pipe holds the body paused
+ * because the client does not read, the silence is the client's, not the server's: it is not timed (the client
+ * connection's {@code timeouts.idle} ends a client that stops reading, as nginx's {@code send_timeout}), and the
+ * server gets a whole {@code timeouts.response_header} again once the client reads.
  *
  * <p>One task on the connection's Netty event loop per request, never a Vert.x timer: Vert.x's
  * {@code HttpClientRequest.idleTimeout} cannot be cancelled once the body is timed and held every finished request
@@ -31,6 +34,8 @@ final class SilenceTimeout implements ReadStream<Buffer> {
   private long lastData;
   private ScheduledFuture<?> task;
   private boolean done;
+  /** Paused by the pipe: the client is not reading. */
+  private boolean paused;
 
   SilenceTimeout(EventLoop loop, HttpClientRequest out, long millis) {
     this.loop = loop;
@@ -63,7 +68,9 @@ final class SilenceTimeout implements ReadStream<Buffer> {
       return;
     }
     long silent = System.currentTimeMillis() - lastData;
-    if (silent >= millis) {
+    if (paused) {
+      schedule(millis); // the client's silence: looked at again, never the server's failure
+    } else if (silent >= millis) {
       done = true;
       out.reset(0, new TimeoutException("no response data for " + millis + "ms"));
     } else {
@@ -110,19 +117,30 @@ final class SilenceTimeout implements ReadStream<Buffer> {
 
   @Override
   public ReadStream<Buffer> pause() {
+    paused = true;
     in.pause();
     return this;
   }
 
   @Override
   public ReadStream<Buffer> resume() {
+    reading();
     in.resume();
     return this;
   }
 
   @Override
   public ReadStream<Buffer> fetch(long amount) {
+    reading();
     in.fetch(amount);
     return this;
+  }
+
+  /** The client reads again: the server's silence is timed from now. */
+  private void reading() {
+    if (paused) {
+      paused = false;
+      lastData = System.currentTimeMillis();
+    }
   }
 }

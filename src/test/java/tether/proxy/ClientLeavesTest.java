@@ -77,4 +77,55 @@ class ClientLeavesTest extends ProxyTestBase {
     assertThat(blamed).as("failures counted against the server").doesNotContain("reset");
     assertThat(tether.get("/page").statusCode()).isEqualTo(200);
   }
+
+  /**
+   * A client that closes or resets its connection mid-body left (499), whether its body was being held (a small
+   * PUT) or streamed (POST): no 400 is written to it, nothing is counted against the server, which never gets the
+   * body whole.
+   */
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"PUT reset", "PUT close", "POST reset", "POST close"})
+  void aClientLeavingMidBodyIs499(String kind) throws Exception {
+    java.util.concurrent.atomic.AtomicInteger whole = new java.util.concurrent.atomic.AtomicInteger();
+    Backends.Backend b = backends.start("web", req -> req.body().onSuccess(body -> {
+      whole.incrementAndGet();
+      req.response().end("got it");
+    }));
+    List<ExchangeRecord> records = new CopyOnWriteArrayList<>();
+    List<String> blamed = new CopyOnWriteArrayList<>();
+    ProxyListener recorder = new ProxyListener() {
+      @Override
+      public void exchangeEnded(ExchangeRecord r) {
+        records.add(r);
+      }
+
+      @Override
+      public void backendFailed(Backend backend, String reason) {
+        blamed.add(reason);
+      }
+    };
+    tether = TetherHarness.start(upstream("", b), 1, List.of(recorder));
+    String method = kind.split(" ")[0];
+    try (Socket s = new Socket("127.0.0.1", tether.port())) {
+      if (kind.endsWith("reset")) {
+        s.setSoLinger(true, 0);
+      }
+      s.setSoTimeout(5000);
+      // Tether answers 100 Continue once it reads the body (held or streamed): the exchange is under way
+      s.getOutputStream().write((method + " /up HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n"
+          + "Expect: 100-continue\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+      byte[] interim = s.getInputStream().readNBytes("HTTP/1.1 100 Continue\r\n\r\n".length());
+      assertThat(new String(interim, StandardCharsets.ISO_8859_1)).isEqualTo("HTTP/1.1 100 Continue\r\n\r\n");
+      s.getOutputStream().write("abc".getBytes(StandardCharsets.ISO_8859_1));
+      s.getOutputStream().flush();
+      if (method.equals("POST")) {
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).until(() -> b.served().get() > 0);
+      }
+    }
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+        .untilAsserted(() -> assertThat(records).hasSize(1));
+    assertThat(records.get(0).status()).as(kind).isEqualTo(499);
+    assertThat(whole.get()).as(kind + ": bodies the server read whole").isZero();
+    assertThat(blamed).as(kind + ": failures counted against the server").isEmpty();
+  }
 }

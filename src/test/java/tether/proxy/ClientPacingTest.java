@@ -2,9 +2,14 @@ package tether.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -17,6 +22,7 @@ import tether.testing.Backends;
 import tether.testing.ProxyTestBase;
 import tether.testing.RawHttp;
 import tether.testing.TetherHarness;
+import tether.upstream.Backend;
 
 /**
  * Timeouts that fit real clients (issue 11 items 4-5): a slow upload is not a slow server, and
@@ -156,5 +162,51 @@ class ClientPacingTest extends ProxyTestBase {
       assertThat(read.closed()).as(kind).isTrue();
     }
     assertThat(whole.get()).as(kind + ": bodies the server read whole").isZero();
+  }
+
+  /**
+   * A client that stops reading a large response for three times {@code timeouts.response_header} is not a silent
+   * server: nothing is cut, nothing counts against the server, and the body arrives whole once it reads again
+   * (a keep-alive GET takes the fast path, one with {@code Connection: close} Vert.x's).
+   */
+  @ParameterizedTest(name = "keep-alive {0}")
+  @ValueSource(booleans = {true, false})
+  void aClientThatStopsReadingIsNotASilentServer(boolean keepAlive) throws Exception {
+    long chunks = 512; // 32 MiB: far more than the sockets' buffers hold
+    long size = chunks * StreamingTest.CHUNK;
+    Backends.Backend big = backends.start("big", req -> StreamingTest.writeChunks(
+        req.response().putHeader("Content-Length", Long.toString(size)), 0, chunks));
+    List<String> blamed = new CopyOnWriteArrayList<>();
+    ProxyListener recorder = new ProxyListener() {
+      @Override
+      public void backendFailed(Backend backend, String reason) {
+        blamed.add(reason);
+      }
+    };
+    tether = TetherHarness.start(upstream("", big) + "timeouts: {response_header: 1s}\n", 1, List.of(recorder));
+    try (Socket s = new Socket()) {
+      s.setReceiveBufferSize(64 * 1024);
+      s.connect(new InetSocketAddress("127.0.0.1", tether.port()), 5000);
+      s.setSoTimeout(10_000);
+      s.getOutputStream().write(("GET /big HTTP/1.1\r\nHost: x\r\n" + (keepAlive ? "" : "Connection: close\r\n")
+          + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+      InputStream in = s.getInputStream();
+      StringBuilder head = new StringBuilder();
+      while (head.length() < 16_384 && !head.toString().endsWith("\r\n\r\n")) {
+        int c = in.read();
+        assertThat(c).as("the head").isNotNegative();
+        head.append((char) c);
+      }
+      assertThat(head.toString()).startsWith("HTTP/1.1 200").contains("Content-Length: " + size);
+      long read = in.readNBytes(100_000).length;
+      Thread.sleep(3000); // the client reads nothing for three response timeouts (the scenario, not a wait)
+      byte[] buf = new byte[64 * 1024];
+      int n;
+      while (read < size && (n = in.read(buf)) >= 0) {
+        read += n;
+      }
+      assertThat(read).as("body bytes").isEqualTo(size);
+    }
+    assertThat(blamed).as("failures counted against the server").isEmpty();
   }
 }

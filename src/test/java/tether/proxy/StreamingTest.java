@@ -22,7 +22,7 @@ import tether.testing.TetherHarness;
 class StreamingTest extends ProxyTestBase {
 
   private static final long SIZE = 1L << 30;
-  private static final int CHUNK = 64 * 1024;
+  static final int CHUNK = 64 * 1024;
 
 
   /** Deterministic bytes: the same generator feeds the sender and the expected checksum. */
@@ -50,7 +50,7 @@ class StreamingTest extends ProxyTestBase {
     Backends.Backend b = backends.start("big", req -> {
       if (req.method().name().equals("GET")) {
         HttpServerResponse resp = req.response().putHeader("Content-Length", Long.toString(SIZE));
-        writeChunks(resp, 0);
+        writeChunks(resp, 0, SIZE / CHUNK);
       } else {
         CRC32 crc = new CRC32();
         AtomicLong bytes = new AtomicLong();
@@ -86,13 +86,14 @@ class StreamingTest extends ProxyTestBase {
     assertThat(up.body()).isEqualTo(SIZE + " " + expected);
   }
 
-  private static void writeChunks(HttpServerResponse resp, long from) {
+  /** Writes chunks {@code from} to {@code end} (exclusive) of {@link #chunk} with the client's backpressure, then ends. */
+  static void writeChunks(HttpServerResponse resp, long from, long end) {
     long i = from;
-    while (i < SIZE / CHUNK) {
+    while (i < end) {
       resp.write(Buffer.buffer(chunk(i++)));
       if (resp.writeQueueFull()) {
         long next = i;
-        resp.drainHandler(v -> writeChunks(resp, next));
+        resp.drainHandler(v -> writeChunks(resp, next, end));
         return;
       }
     }
