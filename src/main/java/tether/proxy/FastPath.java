@@ -10,6 +10,7 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.vertx.core.http.HttpConnection;
@@ -31,7 +32,8 @@ import java.util.concurrent.TimeUnit;
  * paused); while Vert.x has requests in flight (counted by the final responses it writes) every message goes to
  * Vert.x. A fast request that fails before its response reached the client is handed to Vert.x with its attempt
  * ({@link Handover}), so {@link Failover} decides and error pages are Vert.x's. A close asked while a fast request
- * is in flight (graceful shutdown, idle timeout) waits for its end, {@code shutdown_timeout} at most. Once Vert.x
+ * is in flight (graceful shutdown) waits for its end, {@code shutdown_timeout} at most; an idle timeout with a
+ * response in flight (its client stopped reading) closes at once, as on Vert.x's path. Once Vert.x
  * closes the connection or answers {@code Connection: close}, nothing more is served here; after a WebSocket
  * handshake passes to Vert.x the handler only passes messages on (the connection may become a tunnel). Uses Vert.x
  * internals (the pipeline names "httpDecoder" and "handler"). Event-loop confined. {@code -Dtether.fastPath=false}
@@ -53,6 +55,8 @@ final class FastPath extends ChannelDuplexHandler {
   private ArrayDeque<Object> queued;
   private Handover handover;
   private ChannelPromise deferredClose;
+  /** Nothing moved for {@code timeouts.idle} with a fast response in flight: its client stopped reading. */
+  private boolean stalled;
   /** The connection's one timer for its fast exchanges' silences ({@link #watchSilence}); null when none is due. */
   private ScheduledFuture<?> silenceTimer;
   private long silenceDeadline;
@@ -261,8 +265,16 @@ final class FastPath extends ChannelDuplexHandler {
   }
 
   @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt instanceof IdleStateEvent && active != null) {
+      stalled = true; // (a response moving bytes is never idle: its writes pass the idle handler)
+    }
+    ctx.fireUserEventTriggered(evt);
+  }
+
+  @Override
   public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
-    if (active != null) {
+    if (active != null && !stalled) {
       if (deferredClose == null) {
         deferredClose = promise; // a graceful shutdown or idle close waits for the response in flight
         // ... for shutdown_timeout at most: Vert.x's own deadline for this connection ended with its close

@@ -209,4 +209,36 @@ class ClientPacingTest extends ProxyTestBase {
     }
     assertThat(blamed).as("failures counted against the server").isEmpty();
   }
+
+  /**
+   * A client that stops reading altogether is ended by {@code timeouts.idle} (nginx's {@code send_timeout}), on
+   * either path, not after {@code shutdown_timeout} more: its connection closes, the response cut short.
+   */
+  @ParameterizedTest(name = "keep-alive {0}")
+  @ValueSource(booleans = {true, false})
+  void aClientThatNeverReadsAgainIsClosedAfterTheIdleTimeout(boolean keepAlive) throws Exception {
+    long chunks = 512;
+    long size = chunks * StreamingTest.CHUNK;
+    Backends.Backend big = backends.start("big", req -> StreamingTest.writeChunks(
+        req.response().putHeader("Content-Length", Long.toString(size)), 0, chunks));
+    tether = TetherHarness.start(upstream("", big) + "timeouts: {response_header: 1s, idle: 2s}\n"
+        + "shutdown_timeout: 60s\n");
+    try (Socket s = new Socket()) {
+      s.setReceiveBufferSize(64 * 1024);
+      s.connect(new InetSocketAddress("127.0.0.1", tether.port()), 5000);
+      s.getOutputStream().write(("GET /big HTTP/1.1\r\nHost: x\r\n" + (keepAlive ? "" : "Connection: close\r\n")
+          + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+      InputStream in = s.getInputStream();
+      long read = in.readNBytes(100_000).length;
+      Thread.sleep(4000); // the client reads nothing for twice the idle timeout (the scenario, not a wait)
+      s.setSoTimeout(15_000); // (bounded: the connection was closed by the idle timeout long ago)
+      byte[] buf = new byte[64 * 1024];
+      int n;
+      while ((n = in.read(buf)) >= 0) {
+        read += n;
+      }
+      // a close held back until the response's end would let the whole body through once the client read again
+      assertThat(read).as("bytes before the close").isLessThan(size);
+    }
+  }
 }
