@@ -252,8 +252,6 @@ class TimeoutsAttackTest extends ProxyTestBase {
 
   /** The same on the fast path (keep-alive GET). */
   @Test
-  @org.junit.jupiter.api.Disabled("bug: a fast request failing during a graceful close (reload, shutdown) is dropped "
-      + "unanswered (FastExchange.closedUnanswered): Vert.x takes no handover then; the fix needs failover in FastExchange")
   void aFastRequestWaitingThroughAReloadStillFailsOver() throws Exception {
     requestWaitingThroughAReloadFailsOver(true);
   }
