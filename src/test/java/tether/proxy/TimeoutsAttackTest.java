@@ -667,4 +667,42 @@ class TimeoutsAttackTest extends ProxyTestBase {
     assertThat(blamed).isEmpty();
     assertThat(whole.get()).isZero();
   }
+
+  /**
+   * A backend slower than {@code timeouts.idle} but within {@code response_header}: the client waiting for its
+   * answer is not an idle connection (README: idle closes an idle keep-alive connection, or one whose client stops
+   * reading), so it gets the answer, on either path.
+   */
+  @ParameterizedTest(name = "keep-alive {0}")
+  @ValueSource(booleans = {true, false})
+  void aBackendSlowerThanTheIdleTimeoutButInTimeIsAnswered(boolean keepAlive) throws Exception {
+    Backends.Backend slow = backends.start("slow", req -> backends.vertx().setTimer(2500,
+        t -> req.response().end("late but in time")));
+    start(upstream("", slow) + "timeouts: {response_header: 5s, idle: 1s}\n");
+    try (RawHttp raw = new RawHttp(tether.port())) {
+      RawHttp.Read r = raw.send("GET /slow HTTP/1.1\r\nHost: x\r\n" + (keepAlive ? "" : "Connection: close\r\n")
+          + "\r\n").readUntilCloseOrQuiet(6000);
+      assertThat(r.text()).startsWith("HTTP/1.1 200").endsWith("late but in time");
+    }
+  }
+
+  /**
+   * A backend answering with two Connection lines, the second {@code close}, and leaving its connection open but
+   * deaf: the fast pool must not reuse it (the next request would wait on a server that no longer reads).
+   */
+  @Test
+  void aCloseOnTheBackendsSecondConnectionLineIsNotPooled() throws Exception {
+    ThreadLocal<int[]> served = ThreadLocal.withInitial(() -> new int[1]);
+    Queue<String> seen = new ConcurrentLinkedQueue<>();
+    int port = scripted(h -> served.get()[0]++ > 0 ? null
+        : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\nConnection: close\r\n\r\nok", seen);
+    start("upstreams:\n" + upstream("app", port, "") + "timeouts: {response_header: 3s}\n");
+    try (RawHttp raw = new RawHttp(tether.port())) {
+      assertThat(raw.send("GET /1 HTTP/1.1\r\nHost: x\r\n\r\n").readUntil("ok", 5000)).endsWith("ok");
+      long started = System.nanoTime();
+      assertThat(raw.send("GET /2 HTTP/1.1\r\nHost: x\r\n\r\n").readUntil("ok", 5000)).endsWith("ok");
+      assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofMillis(1500));
+    }
+    assertThat(blamed).isEmpty();
+  }
 }
