@@ -604,9 +604,8 @@ class TimeoutsAttackTest extends ProxyTestBase {
     assertThat(record("/reset").status()).isEqualTo(499);
 
     HttpClientRequest r3 = client.request(new RequestOptions(stall).setURI("/ok")).await();
-    HttpClientResponse ok = r3.send("0123456789").await();
-    assertThat(ok.statusCode()).isEqualTo(200);
-    assertThat(ok.body().await().toString()).isEqualTo("got 10");
+    assertThat(r3.send("0123456789").compose(r -> r.body().map(b -> r.statusCode() + " " + b))
+        .await(6, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("200 got 10");
     assertThat(whole.get()).isEqualTo(1);
   }
 
@@ -704,5 +703,80 @@ class TimeoutsAttackTest extends ProxyTestBase {
       assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofMillis(1500));
     }
     assertThat(blamed).isEmpty();
+  }
+
+  /**
+   * A body that goes silent mid-way while the client reads normally is cut after {@code response_header} and the
+   * server blamed, on either path (keep-alive: fast; Connection: close: Vert.x), even with a shorter idle timeout
+   * (the client, waiting on Tether, is not idle: the response timeout is the one that ends it).
+   */
+  @ParameterizedTest(name = "keep-alive {0}")
+  @ValueSource(booleans = {true, false})
+  void aBodySilentMidWayIsCutAfterTheResponseTimeoutOnEitherPath(boolean keepAlive) throws Exception {
+    Queue<String> seen = new ConcurrentLinkedQueue<>();
+    int port = scripted(h -> "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + "m".repeat(300), seen);
+    start("upstreams:\n" + upstream("app", port, "") + "timeouts: {response_header: 2s, idle: 1s}\n");
+    try (RawHttp raw = new RawHttp(tether.port())) {
+      long started = System.nanoTime();
+      RawHttp.Read r = raw.send("GET /mid HTTP/1.1\r\nHost: x\r\n" + (keepAlive ? "" : "Connection: close\r\n")
+          + "\r\n").readUntilCloseOrQuiet(6000);
+      assertThat(r.closed()).isTrue();
+      assertThat(r.text()).startsWith("HTTP/1.1 200").endsWith("m".repeat(300));
+      assertThat(Duration.ofNanos(System.nanoTime() - started)).isBetween(Duration.ofMillis(1800),
+          Duration.ofMillis(4500));
+    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> record("/mid") != null);
+    assertThat(record("/mid").truncated()).isTrue();
+    assertThat(blamed).containsExactly("app:broken_response");
+    awaitNothingInFlight();
+  }
+
+  /** A close-delimited HTTP/1.0 answer through Vert.x's path (the client asks to close): whole, then the close. */
+  @Test
+  void aCloseDelimitedHttp10AnswerIsRelayedWholeThroughVertx() throws Exception {
+    Queue<String> seen = new ConcurrentLinkedQueue<>();
+    String big = "v".repeat(100_000);
+    int port = scripted(h -> "HTTP/1.0 200 OK\r\n\r\n" + big + "#CLOSE", seen);
+    start("upstreams:\n" + upstream("app", port, "") + "timeouts: {response_header: 2s}\n");
+    try (RawHttp raw = new RawHttp(tether.port())) {
+      RawHttp.Read r = raw.send("GET /big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+          .readUntilCloseOrQuiet(5000);
+      assertThat(r.closed()).isTrue();
+      String text = r.text();
+      String body = text.substring(text.indexOf("\r\n\r\n") + 4);
+      if (text.toLowerCase(java.util.Locale.ROOT).contains("transfer-encoding: chunked")) {
+        assertThat(ChunkedDecode.decode(body)).isEqualTo(big);
+      } else {
+        assertThat(body).isEqualTo(big);
+      }
+    }
+    assertThat(blamed).isEmpty();
+  }
+
+  /** HTTP/2: a held PUT body whose first server resets unanswered is replayed on the next server, intact. */
+  @Test
+  void h2HeldBodyIsReplayedIntactAfterItsServerFails() throws Exception {
+    Queue<String> seen = new ConcurrentLinkedQueue<>();
+    int resets = scripted(h -> "CLOSE", seen);
+    List<String> got = new CopyOnWriteArrayList<>();
+    Backends.Backend echo = backends.start("echo", req -> req.body().onSuccess(b -> {
+      got.add(b.toString());
+      req.response().end("got " + b.length());
+    }));
+    start("listen: [{address: 127.0.0.1, port: 0, h2c: true}]\n"
+        + "upstreams:\n  app: {servers: [{name: resets, address: \"127.0.0.1:" + resets + "\"}, {name: echo, "
+        + "address: \"" + echo.address() + "\", backup: true}], passive: {max_fails: 0}}\n"
+        + "timeouts: {response_header: 2s}\n");
+    client = h2c();
+    String body = "0123456789abcdef".repeat(200);
+    HttpClientRequest req = client.request(new RequestOptions().setHost("127.0.0.1").setPort(tether.port())
+        .setURI("/replay").setMethod(HttpMethod.PUT)).await();
+    req.putHeader("Content-Length", Integer.toString(body.length()));
+    var answer = req.response().compose(r -> r.body().map(b -> r.statusCode() + " " + b));
+    req.write(body.substring(0, 1000));
+    req.end(body.substring(1000));
+    assertThat(answer.await(6, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("200 got " + body.length());
+    assertThat(seen).hasSize(1);
+    assertThat(got).containsExactly(body);
   }
 }
