@@ -46,7 +46,8 @@ import tether.upstream.Upstream;
  *
  * <p>Before any response byte reached the client, every failure (connect, reset, reuse race, timeout, protocol
  * switch) hands the request to Vert.x with this attempt ({@link Handover}): {@link Failover} decides there, as for
- * any request. After, a broken or silent backend closes the client connection so the response reads as truncated
+ * any request; while the connection closes gracefully (a reload, a shutdown) Vert.x takes none, and Failover's
+ * retry is carried out here. After, a broken or silent backend closes the client connection so the response reads as truncated
  * (rule 1 of {@link Failover}) and counts against the server, as in {@link ProxyExchange}. Event-loop confined.
  */
 final class FastExchange implements FastPool.Link.Reader {
@@ -83,6 +84,9 @@ final class FastExchange implements FastPool.Link.Reader {
   private ArrayDeque<Object> held;
   private boolean backendDone;
   private boolean finished;
+  /** Attempts that failed while the connection closed gracefully and were retried here; empty otherwise. */
+  private final AttemptLog attemptLog = new AttemptLog();
+  private boolean freshRetried;
 
   private FastExchange(FastPath front, HttpRequest request, MultiMap headers, HostAndPort authority,
                        Upstream upstream, ProxySnapshot snapshot) {
@@ -182,13 +186,18 @@ final class FastExchange implements FastPool.Link.Reader {
       front.handover(this, Handover.failed(upstream, placement, null, null, requestId)); // 503 from Vert.x
       return;
     }
-    attempt = new Attempt(backend, false, startNanos);
+    startAttempt(backend, false, startNanos);
+  }
+
+  /** An attempt on {@code backend}: a pooled connection unless {@code fresh}, else a new one. */
+  private void startAttempt(Backend backend, boolean fresh, long now) {
+    attempt = new Attempt(backend, false, now);
     SocketAddress address = backend.address();
     if (address == null) {
       failed(Failover.Kind.CONNECT_REFUSED, Failover.Phase.NOTHING_SENT); // its name does not resolve
       return;
     }
-    link = front.proxy.fastPool().take(backend, address, startNanos);
+    link = fresh ? null : front.proxy.fastPool().take(backend, address, now);
     if (link != null) {
       link.reader = this;
       attempt.reused = true;
@@ -469,10 +478,51 @@ final class FastExchange implements FastPool.Link.Reader {
     dropLink();
     attempt.phase = phase;
     if (front.closing()) {
-      closedUnanswered(kind == Failover.Kind.RESPONSE_TIMEOUT ? 504 : 502, kind);
+      if (!retriedWhileClosing(kind)) {
+        closedUnanswered(kind == Failover.Kind.RESPONSE_TIMEOUT ? 504 : 502, kind);
+      }
       return;
     }
     front.handover(this, Handover.failed(upstream, placement, attempt, kind, requestId));
+  }
+
+  /**
+   * While the connection closes gracefully (a reload or shutdown), Vert.x takes no handover: what {@link Failover}
+   * decides is carried out here, as {@link ProxyExchange#attemptFailed} would (another server, or the same on a new
+   * connection), so a request in flight through a reload is still answered.
+   *
+   * @return false when Failover does not retry (or no server is left): nobody answers, the close is carried out
+   */
+  private boolean retriedWhileClosing(Failover.Kind kind) {
+    Attempt failed = attempt;
+    Failover.Decision decision = Failover.decide(kind, failed.phase, new Failover.Request(
+        io.vertx.core.http.HttpMethod.valueOf(request.method().name()), true, upstream.config().retryAfterSend()),
+        placement.attemptsLeft(), freshRetried);
+    if (decision.action() != Failover.Action.RETRY_ELSEWHERE
+        && decision.action() != Failover.Action.RETRY_SAME_SERVER_FRESH_CONNECTION) {
+      return false;
+    }
+    Backend backend = failed.backend;
+    if (kind.blamesServer()) {
+      backend.reportFailure(kind.label());
+      front.proxy.listener().backendFailed(backend, kind.label());
+    }
+    attemptLog.failed(failed, kind.label());
+    failed.end(kind.blamesServer());
+    front.proxy.listener().retried(backend, kind.label());
+    if (decision.action() == Failover.Action.RETRY_SAME_SERVER_FRESH_CONNECTION) {
+      freshRetried = true;
+      startAttempt(backend, true, System.nanoTime());
+      return true;
+    }
+    placement.failed(backend, kind.label());
+    Backend next = placement.next();
+    if (next == null) {
+      closedUnanswered(kind == Failover.Kind.RESPONSE_TIMEOUT ? 504 : 502, null);
+      return true;
+    }
+    startAttempt(next, false, System.nanoTime());
+    return true;
   }
 
   /**
@@ -525,10 +575,11 @@ final class FastExchange implements FastPool.Link.Reader {
     long now = System.nanoTime();
     Attempt a = attempt;
     a.end(failed && finalStatus >= 500);
+    String[] columns = attemptLog.columns(a, finalStatus);
     front.proxy.listener().exchangeEnded(new ExchangeRecord(front.clientAddress, request.method().name(),
         request.uri(), "HTTP/1.1", finalStatus, bodyBytes, 0, upstream.name(), a.backend.name(),
         now - a.startNanos, now - startNanos, ExchangeRecords.stickyLabel(placement), placement.attempts(), truncated,
         headers.get(HttpHeaderNames.REFERER), headers.get(HttpHeaderNames.USER_AGENT), authority.toString(),
-        requestId, AttemptLog.address(a), AttemptLog.outcome(a, finalStatus))); // (one attempt: never failed here)
+        requestId, columns[0], columns[1])); // (failed attempts: only those retried here, during a graceful close)
   }
 }

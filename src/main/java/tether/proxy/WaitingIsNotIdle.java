@@ -1,0 +1,74 @@
+package tether.proxy;
+
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.net.impl.ConnectionBase;
+
+/**
+ * {@code timeouts.idle} on an HTTP/1 client connection ends an idle keep-alive connection, or one whose client stops
+ * reading a response; never one whose client waits for Tether. Vert.x's idle handler counts bytes only, so a backend
+ * slower than the idle timeout (within {@code response_header}) had its client closed before the answer came (499,
+ * on either path). Here, between the idle handler and the rest, the idle event is held back while a request is
+ * unanswered and nothing waits to be written to the client: Tether is waiting on a backend (or on the client's
+ * body), and those waits have their own timeouts ({@code response_header}, {@code timeouts.body}). With bytes
+ * queued for the client (it is not reading them), or nothing unanswered, the event passes. Uses Vert.x internals
+ * (the pipeline names "idle" and "httpDecoder"). Event-loop confined.
+ */
+final class WaitingIsNotIdle extends ChannelDuplexHandler {
+
+  /** Request heads read. */
+  private long requests;
+  /** Final responses whose end was written (both paths' writes pass here). */
+  private long answered;
+
+  private WaitingIsNotIdle() {}
+
+  /** On an HTTP/1 connection (not h2c) with an idle timeout; before {@link FastPath#install}. */
+  static void install(HttpConnection connection) {
+    if (connection instanceof ConnectionBase base) {
+      ChannelPipeline p = base.channel().pipeline();
+      if (p.get("idle") instanceof IdleStateHandler && p.get("httpDecoder") instanceof StrictRequestDecoder
+          && p.get("h2c") == null) {
+        p.addAfter("idle", "tether-waiting", new WaitingIsNotIdle());
+      }
+    }
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (msg instanceof HttpRequest) {
+      requests++;
+    }
+    ctx.fireChannelRead(msg);
+  }
+
+  @Override
+  public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+    if (msg instanceof LastHttpContent
+        && !(msg instanceof HttpResponse r && r.status().codeClass() == HttpStatusClass.INFORMATIONAL)) {
+      answered++;
+    }
+    ctx.write(msg, promise);
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt instanceof IdleStateEvent && answered < requests) {
+      ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
+      if (out != null && out.totalPendingWriteBytes() == 0) {
+        return; // the client waits on Tether, not the other way round
+      }
+    }
+    ctx.fireUserEventTriggered(evt);
+  }
+}
