@@ -184,10 +184,7 @@ class ClientPacingTest extends ProxyTestBase {
       }
     };
     tether = TetherHarness.start(upstream("", big) + "timeouts: {response_header: 1s}\n", 1, List.of(recorder));
-    try (Socket s = new Socket()) {
-      s.setReceiveBufferSize(64 * 1024);
-      s.connect(new InetSocketAddress("127.0.0.1", tether.port()), 5000);
-      s.setSoTimeout(10_000);
+    try (Socket s = slowReader(tether.port())) {
       s.getOutputStream().write(("GET /big HTTP/1.1\r\nHost: x\r\n" + (keepAlive ? "" : "Connection: close\r\n")
           + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
       InputStream in = s.getInputStream();
@@ -223,9 +220,7 @@ class ClientPacingTest extends ProxyTestBase {
         req.response().putHeader("Content-Length", Long.toString(size)), 0, chunks));
     tether = TetherHarness.start(upstream("", big) + "timeouts: {response_header: 1s, idle: 2s}\n"
         + "shutdown_timeout: 60s\n");
-    try (Socket s = new Socket()) {
-      s.setReceiveBufferSize(64 * 1024);
-      s.connect(new InetSocketAddress("127.0.0.1", tether.port()), 5000);
+    try (Socket s = slowReader(tether.port())) {
       s.getOutputStream().write(("GET /big HTTP/1.1\r\nHost: x\r\n" + (keepAlive ? "" : "Connection: close\r\n")
           + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
       InputStream in = s.getInputStream();
@@ -240,5 +235,17 @@ class ClientPacingTest extends ProxyTestBase {
       // a close held back until the response's end would let the whole body through once the client read again
       assertThat(read).as("bytes before the close").isLessThan(size);
     }
+  }
+
+  /**
+   * A client socket to {@code port} with a small receive buffer (64 KiB: it fills at once when the client stops
+   * reading) and reads bounded at 10 s.
+   */
+  static Socket slowReader(int port) throws java.io.IOException {
+    Socket s = new Socket();
+    s.setReceiveBufferSize(64 * 1024);
+    s.connect(new InetSocketAddress("127.0.0.1", port), 5000);
+    s.setSoTimeout(10_000);
+    return s;
   }
 }

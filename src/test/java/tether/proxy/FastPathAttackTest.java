@@ -4,12 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import tether.testing.Backends;
 import tether.testing.ProxyTestBase;
 import tether.testing.RawHttp;
+import tether.testing.ScriptedBackends;
 import tether.testing.TetherHarness;
 import tether.upstream.Backend;
 
@@ -33,7 +28,7 @@ import tether.upstream.Backend;
  */
 class FastPathAttackTest extends ProxyTestBase {
 
-  private final List<ServerSocket> scripted = new ArrayList<>();
+  private final ScriptedBackends scripted = new ScriptedBackends();
   private final List<ExchangeRecord> records = new CopyOnWriteArrayList<>();
   private final List<String> blamed = new CopyOnWriteArrayList<>();
   private final ProxyListener recorder = new ProxyListener() {
@@ -50,71 +45,11 @@ class FastPathAttackTest extends ProxyTestBase {
 
   @AfterEach
   void closeScripted() throws IOException {
-    for (ServerSocket s : scripted) {
-      s.close();
-    }
+    scripted.close();
   }
 
-  /**
-   * A raw keep-alive backend: each request head read on a connection is answered with {@code reply} of it (the
-   * request head's text); a null reply leaves the connection silent and open, {@code "CLOSE"} closes it.
-   * Every request head seen is added to {@code seen}.
-   */
   private int scripted(Function<String, String> reply, Queue<String> seen) throws IOException {
-    ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-    scripted.add(server);
-    Thread t = new Thread(() -> {
-      while (!server.isClosed()) {
-        try {
-          Socket s = server.accept();
-          Thread c = new Thread(() -> serve(s, reply, seen));
-          c.setDaemon(true);
-          c.start();
-        } catch (IOException e) {
-          return;
-        }
-      }
-    });
-    t.setDaemon(true);
-    t.start();
-    return server.getLocalPort();
-  }
-
-  private static void serve(Socket s, Function<String, String> reply, Queue<String> seen) {
-    try (s) {
-      InputStream in = s.getInputStream();
-      OutputStream out = s.getOutputStream();
-      StringBuilder buf = new StringBuilder();
-      byte[] b = new byte[4096];
-      while (true) {
-        int end;
-        while ((end = buf.indexOf("\r\n\r\n")) < 0) {
-          int n = in.read(b);
-          if (n < 0) {
-            return;
-          }
-          buf.append(new String(b, 0, n, StandardCharsets.ISO_8859_1));
-        }
-        String head = buf.substring(0, end + 4);
-        buf.delete(0, end + 4);
-        seen.add(head);
-        String r = reply.apply(head);
-        if (r == null) {
-          continue; // silent: the next read waits (the client's next request, or its close)
-        }
-        if (r.equals("CLOSE")) {
-          return;
-        }
-        boolean close = r.endsWith("#CLOSE");
-        out.write((close ? r.substring(0, r.length() - 6) : r).getBytes(StandardCharsets.ISO_8859_1));
-        out.flush();
-        if (close) {
-          return;
-        }
-      }
-    } catch (IOException e) {
-      // the proxy left
-    }
+    return scripted.start(reply, seen);
   }
 
   private void start(String yaml) {
@@ -345,7 +280,9 @@ class FastPathAttackTest extends ProxyTestBase {
   }
 
   /** The head's lines but the request line, the body's and the request id (random), sorted, lower case. */
-  private static List<String> forwarded(String head) {
+  /** The header lines of a request as the backend read it (its body, if any, left out), sorted. */
+  private static List<String> forwarded(String request) {
+    String head = request.substring(0, request.indexOf("\r\n\r\n"));
     return head.lines().skip(1).map(l -> l.toLowerCase(java.util.Locale.ROOT))
         .filter(l -> !l.isEmpty() && !l.startsWith("content-length") && !l.startsWith("x-request-id"))
         .sorted().toList();

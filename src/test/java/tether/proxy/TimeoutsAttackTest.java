@@ -14,17 +14,13 @@ import io.vertx.core.http.RequestOptions;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -39,6 +35,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import tether.testing.Backends;
 import tether.testing.ProxyTestBase;
 import tether.testing.RawHttp;
+import tether.testing.ScriptedBackends;
 import tether.testing.TetherHarness;
 import tether.upstream.Backend;
 
@@ -52,7 +49,7 @@ class TimeoutsAttackTest extends ProxyTestBase {
   @TempDir
   Path dir;
 
-  private final List<ServerSocket> scripted = new ArrayList<>();
+  private final ScriptedBackends scripted = new ScriptedBackends();
   private final List<ExchangeRecord> records = new CopyOnWriteArrayList<>();
   private final List<String> blamed = new CopyOnWriteArrayList<>();
   private final ProxyListener recorder = new ProxyListener() {
@@ -73,82 +70,11 @@ class TimeoutsAttackTest extends ProxyTestBase {
     if (client != null) {
       client.close().await();
     }
-    for (ServerSocket s : scripted) {
-      s.close();
-    }
+    scripted.close();
   }
 
-  /**
-   * A raw backend: each request head read on a connection (with {@code Content-Length} bytes of body after it) is
-   * answered with {@code reply} of it; null leaves the connection silent, {@code "CLOSE"} closes it, a reply ending
-   * in {@code #CLOSE} is written and the connection closed.
-   */
   private int scripted(Function<String, String> reply, Queue<String> seen) throws IOException {
-    ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-    scripted.add(server);
-    Thread t = new Thread(() -> {
-      while (!server.isClosed()) {
-        try {
-          Socket s = server.accept();
-          Thread c = new Thread(() -> serve(s, reply, seen));
-          c.setDaemon(true);
-          c.start();
-        } catch (IOException e) {
-          return;
-        }
-      }
-    });
-    t.setDaemon(true);
-    t.start();
-    return server.getLocalPort();
-  }
-
-  private static void serve(Socket s, Function<String, String> reply, Queue<String> seen) {
-    try (s) {
-      InputStream in = s.getInputStream();
-      OutputStream out = s.getOutputStream();
-      StringBuilder buf = new StringBuilder();
-      byte[] b = new byte[4096];
-      while (true) {
-        int end;
-        while ((end = buf.indexOf("\r\n\r\n")) < 0) {
-          int n = in.read(b);
-          if (n < 0) {
-            return;
-          }
-          buf.append(new String(b, 0, n, StandardCharsets.ISO_8859_1));
-        }
-        String head = buf.substring(0, end + 4);
-        buf.delete(0, end + 4);
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?i)content-length: (\\d+)").matcher(head);
-        int length = m.find() ? Integer.parseInt(m.group(1)) : 0;
-        while (buf.length() < length) {
-          int n = in.read(b);
-          if (n < 0) {
-            return;
-          }
-          buf.append(new String(b, 0, n, StandardCharsets.ISO_8859_1));
-        }
-        String request = head + buf.substring(0, length);
-        buf.delete(0, length);
-        seen.add(request);
-        String r = reply.apply(request);
-        if (r == null) {
-          continue;
-        }
-        if (r.equals("CLOSE")) {
-          return;
-        }
-        boolean close = r.endsWith("#CLOSE");
-        out.write((close ? r.substring(0, r.length() - 6) : r).getBytes(StandardCharsets.ISO_8859_1));
-        out.flush();
-        if (close) {
-          return;
-        }
-      }
-    } catch (IOException e) {
-      // the proxy left
-    }
+    return scripted.start(reply, seen);
   }
 
   private void start(String yaml) {
@@ -312,10 +238,7 @@ class TimeoutsAttackTest extends ProxyTestBase {
     Backends.Backend big = backends.start("big", req -> StreamingTest.writeChunks(
         req.response().putHeader("Content-Length", Long.toString(size)), 0, chunks));
     start(upstream("", big) + "timeouts: {response_header: 1s, idle: 2s}\n");
-    try (Socket s = new Socket()) {
-      s.setReceiveBufferSize(64 * 1024);
-      s.connect(new InetSocketAddress("127.0.0.1", tether.port()), 5000);
-      s.setSoTimeout(10_000);
+    try (Socket s = ClientPacingTest.slowReader(tether.port())) {
       s.getOutputStream().write(("GET /big HTTP/1.1\r\nHost: x\r\n" + (keepAlive ? "" : "Connection: close\r\n")
           + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
       InputStream in = s.getInputStream();
@@ -392,10 +315,7 @@ class TimeoutsAttackTest extends ProxyTestBase {
     Backends.Backend big = backends.start("big", req -> StreamingTest.writeChunks(
         req.response().putHeader("Content-Length", Long.toString(size)), 0, chunks));
     start(upstream("", big) + "timeouts: {response_header: 1s, idle: 30s}\nshutdown_timeout: 1s\n");
-    try (Socket s = new Socket()) {
-      s.setReceiveBufferSize(64 * 1024);
-      s.connect(new InetSocketAddress("127.0.0.1", tether.port()), 5000);
-      s.setSoTimeout(10_000);
+    try (Socket s = ClientPacingTest.slowReader(tether.port())) {
       s.getOutputStream().write("GET /big HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
       InputStream in = s.getInputStream();
       long read = in.readNBytes(100_000).length;
