@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -147,11 +146,8 @@ class ClientPacingTest extends ProxyTestBase {
   @ParameterizedTest
   @ValueSource(strings = {"PUT length", "DELETE length", "POST length", "PUT chunked"})
   void aStalledBodyGets408AndNeverReachesTheServerWhole(String kind) throws Exception {
-    AtomicInteger whole = new AtomicInteger();
-    Backends.Backend echo = backends.start("echo", req -> req.body().onSuccess(b -> {
-      whole.incrementAndGet();
-      req.response().end("got " + b.length());
-    }));
+    List<String> whole = new CopyOnWriteArrayList<>();
+    Backends.Backend echo = backends.bodies("echo", whole);
     tether = TetherHarness.start(upstream("", echo) + "timeouts: {response_header: 5s, body: 1s}\n");
     String method = kind.split(" ")[0];
     String rest = kind.endsWith("chunked") ? "Transfer-Encoding: chunked\r\n\r\n5\r\nab" : "Content-Length: 10\r\n\r\nabc";
@@ -161,7 +157,7 @@ class ClientPacingTest extends ProxyTestBase {
           .startsWith("HTTP/1.1 408");
       assertThat(read.closed()).as(kind).isTrue();
     }
-    assertThat(whole.get()).as(kind + ": bodies the server read whole").isZero();
+    assertThat(whole.size()).as(kind + ": bodies the server read whole").isZero();
   }
 
   /**

@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
@@ -29,19 +28,9 @@ import tether.upstream.Backend;
 class FastPathAttackTest extends ProxyTestBase {
 
   private final ScriptedBackends scripted = new ScriptedBackends();
-  private final List<ExchangeRecord> records = new CopyOnWriteArrayList<>();
-  private final List<String> blamed = new CopyOnWriteArrayList<>();
-  private final ProxyListener recorder = new ProxyListener() {
-    @Override
-    public void exchangeEnded(ExchangeRecord r) {
-      records.add(r);
-    }
-
-    @Override
-    public void backendFailed(Backend backend, String reason) {
-      blamed.add(backend.name() + ":" + reason);
-    }
-  };
+  private final RecordingListener recorder = new RecordingListener();
+  private final List<ExchangeRecord> records = recorder.records;
+  private final List<String> blamed = recorder.blamed;
 
   @AfterEach
   void closeScripted() throws IOException {

@@ -25,7 +25,6 @@ import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -50,19 +49,9 @@ class TimeoutsAttackTest extends ProxyTestBase {
   Path dir;
 
   private final ScriptedBackends scripted = new ScriptedBackends();
-  private final List<ExchangeRecord> records = new CopyOnWriteArrayList<>();
-  private final List<String> blamed = new CopyOnWriteArrayList<>();
-  private final ProxyListener recorder = new ProxyListener() {
-    @Override
-    public void exchangeEnded(ExchangeRecord r) {
-      records.add(r);
-    }
-
-    @Override
-    public void backendFailed(Backend backend, String reason) {
-      blamed.add(backend.name() + ":" + reason);
-    }
-  };
+  private final RecordingListener recorder = new RecordingListener();
+  private final List<ExchangeRecord> records = recorder.records;
+  private final List<String> blamed = recorder.blamed;
   private HttpClientAgent client;
 
   @AfterEach
@@ -437,10 +426,7 @@ class TimeoutsAttackTest extends ProxyTestBase {
     Queue<String> seen = new ConcurrentLinkedQueue<>();
     int resets = scripted(h -> "CLOSE", seen); // reads head and body, then closes unanswered
     List<String> got = new CopyOnWriteArrayList<>();
-    Backends.Backend echo = backends.start("echo", req -> req.body().onSuccess(b -> {
-      got.add(b.toString());
-      req.response().end("got " + b.length());
-    }));
+    Backends.Backend echo = backends.bodies("echo", got);
     start("upstreams:\n  app: {servers: [{name: resets, address: \"127.0.0.1:" + resets + "\"}, {name: echo, "
         + "address: \"" + echo.address() + "\", backup: true}], retry_buffer: 1024, passive: {max_fails: 0}}\n"
         + "timeouts: {response_header: 2s}\n");
@@ -467,11 +453,8 @@ class TimeoutsAttackTest extends ProxyTestBase {
   /** A held body announced with Expect: 100-continue, then stalled: 100 Continue at once, then 408 and a close. */
   @Test
   void aHeldBodyAfter100ContinueThatStallsGets408() throws Exception {
-    AtomicInteger whole = new AtomicInteger();
-    Backends.Backend echo = backends.start("echo", req -> req.body().onSuccess(b -> {
-      whole.incrementAndGet();
-      req.response().end("got " + b.length());
-    }));
+    List<String> whole = new CopyOnWriteArrayList<>();
+    Backends.Backend echo = backends.bodies("echo", whole);
     start(upstream("", echo) + "timeouts: {response_header: 5s, body: 1s}\n");
     try (RawHttp raw = new RawHttp(tether.port())) {
       raw.send("PUT /up HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\nExpect: 100-continue\r\n\r\n");
@@ -482,7 +465,7 @@ class TimeoutsAttackTest extends ProxyTestBase {
     }
     await().atMost(Duration.ofSeconds(5)).until(() -> record("/up") != null);
     assertThat(record("/up").status()).isEqualTo(408);
-    assertThat(whole.get()).isZero();
+    assertThat(whole.size()).isZero();
   }
 
   private HttpClientAgent h2c() {
@@ -496,11 +479,8 @@ class TimeoutsAttackTest extends ProxyTestBase {
    */
   @Test
   void h2HeldBodiesThatStallOrAreResetAre408And499() throws Exception {
-    AtomicInteger whole = new AtomicInteger();
-    Backends.Backend echo = backends.start("echo", req -> req.body().onSuccess(b -> {
-      whole.incrementAndGet();
-      req.response().end("got " + b.length());
-    }));
+    List<String> whole = new CopyOnWriteArrayList<>();
+    Backends.Backend echo = backends.bodies("echo", whole);
     start("listen: [{address: 127.0.0.1, port: 0, h2c: true}]\n" + upstream("", echo)
         + "timeouts: {response_header: 5s, body: 1s}\n");
     client = h2c();
@@ -526,7 +506,7 @@ class TimeoutsAttackTest extends ProxyTestBase {
     HttpClientRequest r3 = client.request(new RequestOptions(stall).setURI("/ok")).await();
     assertThat(r3.send("0123456789").compose(r -> r.body().map(b -> r.statusCode() + " " + b))
         .await(6, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("200 got 10");
-    assertThat(whole.get()).isEqualTo(1);
+    assertThat(whole.size()).isEqualTo(1);
   }
 
   /**
@@ -538,10 +518,7 @@ class TimeoutsAttackTest extends ProxyTestBase {
     Queue<String> seen = new ConcurrentLinkedQueue<>();
     int resets = scripted(h -> "CLOSE", seen);
     List<String> got = new CopyOnWriteArrayList<>();
-    Backends.Backend echo = backends.start("echo", req -> req.body().onSuccess(b -> {
-      got.add(b.toString());
-      req.response().end("got " + b.length());
-    }));
+    Backends.Backend echo = backends.bodies("echo", got);
     start("upstreams:\n  app: {servers: [{name: resets, address: \"127.0.0.1:" + resets + "\"}, {name: echo, "
         + "address: \"" + echo.address() + "\", backup: true}], passive: {max_fails: 0}}\n"
         + "timeouts: {response_header: 2s}\n");
@@ -569,11 +546,8 @@ class TimeoutsAttackTest extends ProxyTestBase {
    */
   @Test
   void h2HeldBodyShorterThanItsContentLengthNeverReachesTheBackend() throws Exception {
-    AtomicInteger whole = new AtomicInteger();
-    Backends.Backend echo = backends.start("echo", req -> req.body().onSuccess(b -> {
-      whole.incrementAndGet();
-      req.response().end("got " + b.length());
-    }));
+    List<String> whole = new CopyOnWriteArrayList<>();
+    Backends.Backend echo = backends.bodies("echo", whole);
     start("listen: [{address: 127.0.0.1, port: 0, h2c: true}]\n" + upstream("", echo)
         + "timeouts: {response_header: 1s, body: 2s}\n");
     client = h2c();
@@ -584,7 +558,7 @@ class TimeoutsAttackTest extends ProxyTestBase {
     await().atMost(Duration.ofSeconds(6)).until(() -> record("/short") != null);
     assertThat(record("/short").status()).isIn(400, 499);
     assertThat(blamed).isEmpty();
-    assertThat(whole.get()).isZero();
+    assertThat(whole.size()).isZero();
   }
 
   /**
@@ -679,10 +653,7 @@ class TimeoutsAttackTest extends ProxyTestBase {
     Queue<String> seen = new ConcurrentLinkedQueue<>();
     int resets = scripted(h -> "CLOSE", seen);
     List<String> got = new CopyOnWriteArrayList<>();
-    Backends.Backend echo = backends.start("echo", req -> req.body().onSuccess(b -> {
-      got.add(b.toString());
-      req.response().end("got " + b.length());
-    }));
+    Backends.Backend echo = backends.bodies("echo", got);
     start("listen: [{address: 127.0.0.1, port: 0, h2c: true}]\n"
         + "upstreams:\n  app: {servers: [{name: resets, address: \"127.0.0.1:" + resets + "\"}, {name: echo, "
         + "address: \"" + echo.address() + "\", backup: true}], passive: {max_fails: 0}}\n"

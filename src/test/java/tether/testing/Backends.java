@@ -52,6 +52,17 @@ public final class Backends implements AutoCloseable {
     return b;
   }
 
+  /**
+   * A backend that reads each request's body whole, adds it to {@code bodies} (as text) and answers
+   * {@code "got N"} (N its length): what reached a server complete, for tests of bodies cut short.
+   */
+  public Backend bodies(String name, java.util.List<String> bodies) {
+    return start(name, req -> req.body().onSuccess(b -> {
+      bodies.add(b.toString());
+      req.response().end("got " + b.length());
+    }));
+  }
+
   public Backend get(String name) {
     return byName.get(name);
   }
