@@ -91,19 +91,9 @@ class ClientLeavesTest extends ProxyTestBase {
       whole.incrementAndGet();
       req.response().end("got it");
     }));
-    List<ExchangeRecord> records = new CopyOnWriteArrayList<>();
-    List<String> blamed = new CopyOnWriteArrayList<>();
-    ProxyListener recorder = new ProxyListener() {
-      @Override
-      public void exchangeEnded(ExchangeRecord r) {
-        records.add(r);
-      }
-
-      @Override
-      public void backendFailed(Backend backend, String reason) {
-        blamed.add(reason);
-      }
-    };
+    RecordingListener recorder = new RecordingListener();
+    List<ExchangeRecord> records = recorder.records;
+    List<String> blamed = recorder.blamed;
     tether = TetherHarness.start(upstream("", b), 1, List.of(recorder));
     String method = kind.split(" ")[0];
     try (Socket s = new Socket("127.0.0.1", tether.port())) {

@@ -172,13 +172,8 @@ class ClientPacingTest extends ProxyTestBase {
     long size = chunks * StreamingTest.CHUNK;
     Backends.Backend big = backends.start("big", req -> StreamingTest.writeChunks(
         req.response().putHeader("Content-Length", Long.toString(size)), 0, chunks));
-    List<String> blamed = new CopyOnWriteArrayList<>();
-    ProxyListener recorder = new ProxyListener() {
-      @Override
-      public void backendFailed(Backend backend, String reason) {
-        blamed.add(reason);
-      }
-    };
+    RecordingListener recorder = new RecordingListener();
+    List<String> blamed = recorder.blamed;
     tether = TetherHarness.start(upstream("", big) + "timeouts: {response_header: 1s}\n", 1, List.of(recorder));
     try (Socket s = slowReader(tether.port())) {
       s.getOutputStream().write(("GET /big HTTP/1.1\r\nHost: x\r\n" + (keepAlive ? "" : "Connection: close\r\n")
