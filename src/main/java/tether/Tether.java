@@ -4,7 +4,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
-import io.vertx.core.transport.Transport;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,11 +51,10 @@ public final class Tether implements AdminServer.Operations {
   private Tether(ConfigSource source, TetherConfig config, List<ProxyListener> extraListeners) {
     this.source = source;
     this.config = config;
-    Transport transport = Transport.EPOLL.available() ? Transport.EPOLL : Transport.NIO;
     this.vertx = Vertx.builder()
         .with(new VertxOptions().setEventLoopPoolSize(config.workers())
             .setAddressResolverOptions(ServerResolver.vertxOptions()))
-        .withTransport(transport)
+        .withTransport(config.transport().vertx())
         .build();
     this.health = new ActiveHealthChecker(vertx);
     this.resolver = new ServerResolver(vertx, this::liveSnapshot);
@@ -111,8 +109,8 @@ public final class Tether implements AdminServer.Operations {
     List<Integer> ports = proxy.ports();
     for (int i = 0; i < config.listen().size(); i++) {
       var l = config.listen().get(i);
-      LOG.info("listening on {} ({} workers{})", l.url(i < ports.size() ? ports.get(i) : l.port()),
-          config.workers(), l.secure() ? ", TLS " + tether.tls.ServerTls.describe(l.tls().engine()) : "");
+      LOG.info("listening on {} ({} workers, {}{})", l.url(i < ports.size() ? ports.get(i) : l.port()),
+          config.workers(), config.transport().resolve().configName(), l.secure() ? ", TLS " + tether.tls.ServerTls.describe(l.tls().engine()) : "");
     }
     if (admin != null) {
       LOG.info("admin on http://{}:{}/ (status page, /status, /metrics)", config.admin().address(), admin.port());

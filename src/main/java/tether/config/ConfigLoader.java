@@ -155,6 +155,11 @@ public final class ConfigLoader {
     LimitsConfig limits = limits(root.map("limits").orElse(new YamlMap(null, "limits", root.errors())));
 
     int workers = root.integer("workers", Runtime.getRuntime().availableProcessors(), 1, 256);
+    IoTransport transport = root.enumValue("transport", IoTransport.AUTO, IoTransport.class);
+    if (!transport.available()) {
+      root.error("transport", transport.configName() + " does not work in this process (" + transport.unavailableBecause()
+          + "): use auto, which falls back to epoll or nio");
+    }
     AccessLogConfig accessLog = root.map("access_log").map(a -> {
       AccessLogConfig c = new AccessLogConfig(a.bool("enabled", true),
           a.enumValue("format", AccessLogConfig.Format.TEXT, AccessLogConfig.Format.class), a.string("path", null));
@@ -177,7 +182,7 @@ public final class ConfigLoader {
     Http2Config http2 = root.map("http2").map(ListenBinder::http2).orElse(Http2Config.DEFAULTS);
     root.done();
     return new TetherConfig(fileName, listen, admin, upstreams, routes, timeouts, limits, workers, accessLog,
-        trustedProxies, shutdownTimeout, resolve, errorPages, serverHeader, compression, http2);
+        trustedProxies, shutdownTimeout, resolve, errorPages, serverHeader, compression, http2, transport);
   }
 
   /**

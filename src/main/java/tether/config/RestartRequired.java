@@ -5,7 +5,8 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * The keys a reload cannot apply to a running process: {@code workers} (the event loops are made at start),
+ * The keys a reload cannot apply to a running process: {@code workers} and {@code transport} (the event loops are made at
+ * start),
  * {@code admin} (the operator listener that serves the reload itself), and a TLS listener's {@code tls.engine} on a
  * port that stays bound. A reload that changes one is refused whole, naming each, rather than half applied; every
  * other key applies on reload (certificates and {@code access_log} included).
@@ -18,6 +19,7 @@ public final class RestartRequired {
   public static List<String> changes(TetherConfig running, TetherConfig next) {
     List<String> changed = new ArrayList<>();
     check(changed, "workers", running.workers(), next.workers());
+    check(changed, "transport", running.transport(), next.transport());
     check(changed, "admin", running.admin(), next.admin());
     tlsEngines(changed, running, next);
     return changed;

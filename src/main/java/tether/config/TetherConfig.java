@@ -8,7 +8,8 @@ import java.util.Map;
  * servers named by a host name are looked up again (see {@code tether.resolve.ServerResolver}). {@code errorPages}:
  * the global ones (each upstream's {@link UpstreamConfig#errorPages()} already falls back to them).
  * {@code compression}: the top level's block (each route carries its own, merged over it).
- * {@code http2}: the limits of HTTP/2 client connections.
+ * {@code http2}: the limits of HTTP/2 client connections. {@code transport}: the event loops' I/O, as written (often
+ * {@link IoTransport#AUTO}; the running one is {@code transport.resolve()}).
  */
 public record TetherConfig(
     String source,
@@ -26,7 +27,8 @@ public record TetherConfig(
     tether.edge.ErrorPages errorPages,
     tether.edge.ServerHeader serverHeader,
     CompressionConfig compression,
-    Http2Config http2) {
+    Http2Config http2,
+    IoTransport transport) {
 
   public TetherConfig {
     listen = List.copyOf(listen);

@@ -262,6 +262,11 @@ final class FastExchange implements FastPool.Link.Reader {
 
   private void readInContext(Object msg) {
     lastDataNanos = System.nanoTime();
+    if (!finished && !client.channel().isOpen()) {
+      ReferenceCountUtil.release(msg); // the client is gone, its close event not yet here (io_uring: a loop later)
+      clientGoneInContext();
+      return;
+    }
     if (msg instanceof HttpResponse head) {
       if (!head.decoderResult().isSuccess()) {
         ReferenceCountUtil.release(msg);
@@ -392,6 +397,10 @@ final class FastExchange implements FastPool.Link.Reader {
 
   /** The response reached the client whole. */
   private void complete() {
+    if (!client.channel().isOpen()) {
+      clientGoneInContext(); // its last write failed: the client left before the end (499, as on epoll)
+      return;
+    }
     client.flush();
     finish(status, false, false);
     front.exchangeDone(this);

@@ -7,7 +7,9 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.net.impl.ConnectionBase;
 import io.vertx.core.streams.Pipe;
 import io.vertx.core.streams.ReadStream;
 import tether.compression.Compression;
@@ -116,7 +118,7 @@ final class ResponseRelay implements Handler<AsyncResult<Void>> {
     silence.cancel();
     if (done.succeeded()) {
       x.finish(status, false, false);
-    } else if (x.finished || resp.closed()) {
+    } else if (x.finished || resp.closed() || !clientOpen(x.req)) {
       Compression.release(body);
       x.clientGone(); // the client hung up mid-body: its doing, never the server's
     } else {
@@ -140,5 +142,14 @@ final class ResponseRelay implements Handler<AsyncResult<Void>> {
     a.phase = Failover.Phase.RESPONSE_STARTED;
     Tunnel.open(x.req, in, a.backend, x.ctx.snapshot().config().timeouts().tunnelIdle().toMillis(), x.ctx.listener())
         .onComplete(ar -> x.finish(ar.succeeded() ? 101 : 499, ar.failed(), ar.failed()));
+  }
+
+  /**
+   * Whether the client's connection is still open. Vert.x marks a response closed when the channel's close event
+   * arrives; on io_uring that event comes a loop later than the failed write that shows the client is gone, so the
+   * channel itself is asked.
+   */
+  static boolean clientOpen(HttpServerRequest req) {
+    return !(req.connection() instanceof ConnectionBase base) || base.channel().isOpen();
   }
 }

@@ -18,11 +18,11 @@ import io.vertx.core.net.impl.ConnectionBase;
  * {@code timeouts.idle} on an HTTP/1 client connection ends an idle keep-alive connection, or one whose client stops
  * reading a response; never one whose client waits for Tether. Vert.x's idle handler counts bytes only, so a backend
  * slower than the idle timeout (within {@code response_header}) had its client closed before the answer came (499,
- * on either path). Here, between the idle handler and the rest, the idle event is held back while a request is
+ * on either path). Here, just before Vert.x's handler, the idle event is held back while a request is
  * unanswered and nothing waits to be written to the client: Tether is waiting on a backend (or on the client's
  * body), and those waits have their own timeouts ({@code response_header}, {@code timeouts.body}). With bytes
  * queued for the client (it is not reading them), or nothing unanswered, the event passes. Uses Vert.x internals
- * (the pipeline names "idle" and "httpDecoder"). Event-loop confined.
+ * (the pipeline names "idle", "httpDecoder" and "handler"). Event-loop confined.
  */
 final class WaitingIsNotIdle extends ChannelDuplexHandler {
 
@@ -33,13 +33,15 @@ final class WaitingIsNotIdle extends ChannelDuplexHandler {
 
   private WaitingIsNotIdle() {}
 
-  /** On an HTTP/1 connection (not h2c) with an idle timeout; before {@link FastPath#install}. */
+  /** On an HTTP/1 connection (not h2c) with an idle timeout; before {@link FastPath#install} (which goes after it). */
   static void install(HttpConnection connection) {
     if (connection instanceof ConnectionBase base) {
       ChannelPipeline p = base.channel().pipeline();
       if (p.get("idle") instanceof IdleStateHandler && p.get("httpDecoder") instanceof StrictRequestDecoder
-          && p.get("h2c") == null) {
-        p.addAfter("idle", "tether-waiting", new WaitingIsNotIdle());
+          && p.get("handler") != null && p.get("h2c") == null) {
+        // after both the decoder (request heads) and the idle handler (its events): Vert.x puts the codec before its
+        // chunked writer where the transport has no sendfile (io_uring, NIO), which leaves the idle handler first
+        p.addBefore("handler", "tether-waiting", new WaitingIsNotIdle());
       }
     }
   }

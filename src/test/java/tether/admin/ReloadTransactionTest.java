@@ -93,7 +93,7 @@ class ReloadTransactionTest extends ProxyTestBase {
     start(config("", "", a));
     String base = config("", "", a);
     for (String[] change : new String[][] {{"workers: 1", "workers: 2", "workers"},
-        
+        {"workers: 1", "workers: 1\ntransport: nio", "transport"},
         {"admin: {address: 127.0.0.1, port: 0}", "admin: {address: 127.0.0.1, port: 0, token: t0ken}", "admin"}}) {
       JsonObject r = reload(base.replace(change[0], change[1]));
       assertThat(r.getInteger("status")).as(change[2]).isEqualTo(400);

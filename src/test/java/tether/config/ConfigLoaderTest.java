@@ -114,6 +114,16 @@ class ConfigLoaderTest {
     assertThat(c.admin()).isEqualTo(new AdminConfig(true, "127.0.0.1", 9901, null));
     assertThat(c.timeouts().connect()).isEqualTo(Duration.ofSeconds(2));
     assertThat(c.resolve()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(c.transport()).isEqualTo(IoTransport.AUTO);
+  }
+
+  @Test
+  void transportIsOneOfTheKnownOnes() throws Exception {
+    String upstreams = "upstreams:\n  app:\n    servers: [{name: a, address: \"web1:80\"}]\n";
+    assertThat(loader.parse("t.yaml", "transport: epoll\n" + upstreams).transport()).isEqualTo(IoTransport.EPOLL);
+    assertThat(loader.parse("t.yaml", "transport: NIO\n" + upstreams).transport()).isEqualTo(IoTransport.NIO);
+    assertThat(errors("transport: kqueue\n" + upstreams)).containsExactly(
+        "t.yaml:1: transport: expected one of auto | io_uring | epoll | nio, got \"kqueue\"");
   }
 
   @Test

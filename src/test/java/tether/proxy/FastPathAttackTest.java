@@ -192,11 +192,30 @@ class FastPathAttackTest extends ProxyTestBase {
    */
   @Test
   void aClientLeavingMidBodyIs499AndTheBackendConnectionIsNotReused() throws Exception {
-    String big = "y".repeat(4 * 1024 * 1024);
+    // the large body comes in 64 KiB pieces every 5 ms (at most 400): still coming when the client leaves, however
+    // much the kernel buffers (a 4 MiB body sent at once could sit whole in the sockets' buffers: a 200)
+    io.vertx.core.buffer.Buffer piece = io.vertx.core.buffer.Buffer.buffer("y".repeat(64 * 1024));
     AtomicInteger connections = new AtomicInteger();
     io.vertx.core.http.HttpServer server = backends.vertx().createHttpServer()
         .connectionHandler(c -> connections.incrementAndGet())
-        .requestHandler(req -> req.response().end(req.path().equals("/big") ? big : "small"));
+        .requestHandler(req -> {
+          if (!req.path().equals("/big")) {
+            req.response().end("small");
+            return;
+          }
+          req.response().setChunked(true).write(piece);
+          AtomicInteger sent = new AtomicInteger(1);
+          backends.vertx().setPeriodic(5, id -> {
+            if (req.response().closed() || sent.incrementAndGet() > 400) {
+              backends.vertx().cancelTimer(id);
+              if (!req.response().closed()) {
+                req.response().end();
+              }
+            } else {
+              req.response().write(piece);
+            }
+          });
+        });
     server.listen(0, "127.0.0.1").await();
     start("upstreams:\n" + upstream("app", server.actualPort()));
     try (RawHttp raw = new RawHttp(tether.port())) {

@@ -25,6 +25,9 @@ public final class TetherHarness implements AutoCloseable {
   /** Event loops of a Tether started without a count: 1, or what a suite re-run on more loops sets. */
   public static volatile int defaultWorkers = 1;
 
+  /** {@code transport} of a Tether whose YAML names none: null ({@code auto}), or what a suite re-run sets. */
+  public static volatile String defaultTransport;
+
   /** {@code yaml} holds upstreams (and anything else); listen and admin are added unless given. */
   public static TetherHarness start(String yaml) {
     return start(yaml, defaultWorkers);
@@ -47,6 +50,9 @@ public final class TetherHarness implements AutoCloseable {
     }
     if (!yaml.contains("access_log:")) {
       full = "access_log: {enabled: false}\n" + full;
+    }
+    if (defaultTransport != null && !yaml.contains("transport:")) {
+      full = "transport: " + defaultTransport + "\n" + full;
     }
     try {
       TetherConfig config = new ConfigLoader(name -> null).parse("test.yaml", full);

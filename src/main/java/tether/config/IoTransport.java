@@ -1,0 +1,50 @@
+package tether.config;
+
+import io.vertx.core.transport.Transport;
+import java.util.Locale;
+
+/**
+ * {@code transport}: how the event loops wait for and move socket I/O (nginx's {@code events { use ...; }}).
+ * {@code IO_URING} is Linux's io_uring (kernel 5.14 or later, Netty's {@code netty-transport-native-io_uring}):
+ * fewer system calls per request, as a ring is submitted and reaped in batches; {@code EPOLL} is Linux's epoll,
+ * {@code NIO} the JDK's selector. {@code AUTO} (the default) takes the first that works in this process, in that
+ * order: io_uring served 1.16x the small requests of epoll per core at 0.86x the CPU per request
+ * ({@code bench/results/20261201-io-uring}), and container runtimes whose seccomp profile forbids io_uring (Docker's
+ * default since 25.0) get epoll instead.
+ */
+public enum IoTransport {
+  AUTO, IO_URING, EPOLL, NIO;
+
+  /** AUTO made concrete for this process: never AUTO. */
+  public IoTransport resolve() {
+    if (this != AUTO) {
+      return this;
+    }
+    return IO_URING.available() ? IO_URING : EPOLL.available() ? EPOLL : NIO;
+  }
+
+  /** Whether this transport loads and works here (io_uring: the kernel lets this process set up a ring). */
+  public boolean available() {
+    return this == AUTO || vertx().available();
+  }
+
+  /** Why {@link #available()} is false, in words; null when it is available. */
+  public String unavailableBecause() {
+    Throwable cause = this == AUTO ? null : vertx().unavailabilityCause();
+    return cause == null ? null : String.valueOf(cause.getMessage() == null ? cause : cause.getMessage());
+  }
+
+  /** The Vert.x transport for {@link #resolve()}. */
+  public Transport vertx() {
+    return switch (resolve()) {
+      case IO_URING -> Transport.IO_URING;
+      case EPOLL -> Transport.EPOLL;
+      default -> Transport.NIO;
+    };
+  }
+
+  /** The name as written in the configuration: {@code io_uring}, {@code epoll}, {@code nio}, {@code auto}. */
+  public String configName() {
+    return name().toLowerCase(Locale.ROOT);
+  }
+}
