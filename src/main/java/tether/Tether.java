@@ -13,6 +13,7 @@ import org.slf4j.LoggerFactory;
 import tether.admin.AdminServer;
 import tether.config.ConfigException;
 import tether.config.ConfigSource;
+import tether.config.IoTransport;
 import tether.config.RestartRequired;
 import tether.config.StickyConfig;
 import tether.config.TetherConfig;
@@ -37,6 +38,7 @@ public final class Tether implements AdminServer.Operations {
 
   private final ConfigSource source;
   private final Vertx vertx;
+  private final IoTransport transport;
   private final ProxyServer proxy;
   private final UpstreamRegistry registry;
   private final AccessLog accessLog;
@@ -51,11 +53,21 @@ public final class Tether implements AdminServer.Operations {
   private Tether(ConfigSource source, TetherConfig config, List<ProxyListener> extraListeners) {
     this.source = source;
     this.config = config;
-    this.vertx = Vertx.builder()
-        .with(new VertxOptions().setEventLoopPoolSize(config.workers())
-            .setAddressResolverOptions(ServerResolver.vertxOptions()))
-        .withTransport(config.transport().vertx())
-        .build();
+    IoTransport wanted = config.transport().resolve();
+    Vertx v;
+    try {
+      v = eventLoops(config, wanted);
+    } catch (RuntimeException e) {
+      if (config.transport() != IoTransport.AUTO || wanted != IoTransport.IO_URING) {
+        throw e;
+      }
+      // the probe set up one small ring; a kernel that cannot set up one per event loop (locked memory) gets epoll
+      LOG.warn("io_uring passed its probe but its event loops did not start ({}): epoll instead", e.toString());
+      wanted = IoTransport.EPOLL.available() ? IoTransport.EPOLL : IoTransport.NIO;
+      v = eventLoops(config, wanted);
+    }
+    this.vertx = v;
+    this.transport = wanted;
     this.health = new ActiveHealthChecker(vertx);
     this.resolver = new ServerResolver(vertx, this::liveSnapshot);
     List<ProxyListener> listeners = new ArrayList<>(extraListeners);
@@ -67,6 +79,19 @@ public final class Tether implements AdminServer.Operations {
     this.registry = new UpstreamRegistry(ServerEvents.all(List.of(metrics, new HealthLog(this::liveUpstreams), new EjectionTimer(vertx))));
     this.proxy = new ProxyServer(vertx, registry, ProxyListener.all(listeners), resolver::resolveNew);
     this.admin = config.admin().enabled() ? new AdminServer(vertx, config.admin(), this, metrics, pinned) : null;
+  }
+
+  private static Vertx eventLoops(TetherConfig config, IoTransport transport) {
+    return Vertx.builder()
+        .with(new VertxOptions().setEventLoopPoolSize(config.workers())
+            .setAddressResolverOptions(ServerResolver.vertxOptions()))
+        .withTransport(transport.vertx())
+        .build();
+  }
+
+  /** The event loops' transport in use: {@code transport} resolved (never AUTO). */
+  public IoTransport transport() {
+    return transport;
   }
 
   public static Future<Tether> start(TetherConfig config, List<ProxyListener> listeners) {
@@ -110,7 +135,8 @@ public final class Tether implements AdminServer.Operations {
     for (int i = 0; i < config.listen().size(); i++) {
       var l = config.listen().get(i);
       LOG.info("listening on {} ({} workers, {}{})", l.url(i < ports.size() ? ports.get(i) : l.port()),
-          config.workers(), config.transport().resolve().configName(), l.secure() ? ", TLS " + tether.tls.ServerTls.describe(l.tls().engine()) : "");
+          config.workers(), transport.configName(),
+          l.secure() ? ", TLS " + tether.tls.ServerTls.describe(l.tls().engine()) : "");
     }
     if (admin != null) {
       LOG.info("admin on http://{}:{}/ (status page, /status, /metrics)", config.admin().address(), admin.port());

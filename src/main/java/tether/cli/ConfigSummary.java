@@ -58,6 +58,8 @@ final class ConfigSummary {
       }
     }
     out.append("server header: ").append(config.serverHeader().name().toLowerCase()).append('\n');
+    out.append("transport: ").append(config.transport().resolve().configName())
+        .append(config.transport() == tether.config.IoTransport.AUTO ? " (auto, on this machine)" : "").append('\n');
     return out.toString();
   }
 

@@ -15,11 +15,15 @@ public final class RestartRequired {
 
   private RestartRequired() {}
 
-  /** @return one message per changed key, {@code "workers: changed from 2 to 4: needs a restart"}; empty if none */
+  /**
+   * @return one message per changed key, {@code "workers: changed from 2 to 4: needs a restart"} ({@code transport}:
+   *     from/to as resolved on this machine); empty if none
+   */
   public static List<String> changes(TetherConfig running, TetherConfig next) {
     List<String> changed = new ArrayList<>();
     check(changed, "workers", running.workers(), next.workers());
-    check(changed, "transport", running.transport(), next.transport());
+    // (auto and what it resolves to here are the same setting)
+    check(changed, "transport", running.transport().resolve().configName(), next.transport().resolve().configName());
     check(changed, "admin", running.admin(), next.admin());
     tlsEngines(changed, running, next);
     return changed;
@@ -50,7 +54,7 @@ public final class RestartRequired {
   }
 
   private static String next(String key, Object was, Object now) {
-    return key + ": changed" + (was instanceof Integer ? " from " + was + " to " + now : "")
+    return key + ": changed" + (was instanceof Integer || was instanceof String ? " from " + was + " to " + now : "")
         + ": needs a restart (the running process keeps the previous value; nothing was reloaded)";
   }
 }

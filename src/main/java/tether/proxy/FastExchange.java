@@ -262,11 +262,6 @@ final class FastExchange implements FastPool.Link.Reader {
 
   private void readInContext(Object msg) {
     lastDataNanos = System.nanoTime();
-    if (!finished && !client.channel().isOpen()) {
-      ReferenceCountUtil.release(msg); // the client is gone, its close event not yet here (io_uring: a loop later)
-      clientGoneInContext();
-      return;
-    }
     if (msg instanceof HttpResponse head) {
       if (!head.decoderResult().isSuccess()) {
         ReferenceCountUtil.release(msg);
@@ -282,6 +277,9 @@ final class FastExchange implements FastPool.Link.Reader {
       }
     }
     if (msg instanceof HttpContent content) {
+      if (!finished && !client.channel().isOpen()) {
+        clientGoneInContext(); // the client is gone, its close event not yet here (io_uring: a loop later)
+      }
       if (skippingInformational || finished) {
         skippingInformational &= !(msg instanceof LastHttpContent);
         content.release();
@@ -397,11 +395,11 @@ final class FastExchange implements FastPool.Link.Reader {
 
   /** The response reached the client whole. */
   private void complete() {
+    client.flush();
     if (!client.channel().isOpen()) {
-      clientGoneInContext(); // its last write failed: the client left before the end (499, as on epoll)
+      clientGoneInContext(); // a write failed: the client left before the end (499), its close event still to come
       return;
     }
-    client.flush();
     finish(status, false, false);
     front.exchangeDone(this);
   }

@@ -65,7 +65,7 @@ final class FastPool {
   private boolean sweeping;
 
   /**
-   * @param channelType the client connections' channel class (epoll or NIO, as Vert.x's transport)
+   * @param channelType the client connections' channel class (io_uring, epoll or NIO, as Vert.x's transport)
    * @param keepAliveMillis the longest a connection idles in the pool ({@code timeouts.upstream_keepalive})
    * @param maxHeaderBytes the largest response head accepted
    * @param maxIdle the most idle connections kept for a server (its upstream's {@code pool_size}, as nginx's

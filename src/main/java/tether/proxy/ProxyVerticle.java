@@ -128,7 +128,7 @@ final class ProxyVerticle extends VerticleBase implements ProxyContext {
 
   private void installFastPath(HttpConnection conn) {
     if (fastPool == null && conn instanceof ConnectionBase base) {
-      // the pool dials with the accepted connections' own channel class: epoll or NIO, as Vert.x's transport
+      // the pool dials with the accepted connections' own channel class: io_uring, epoll or NIO, as Vert.x's transport
       fastPool = new FastPool(eventLoop, base.channel().getClass(), listener,
           startConfig.timeouts().upstreamKeepalive().toMillis(),
           Math.max(startConfig.limits().maxHeaderBytes(), 8192) * 2, backend -> {

@@ -40,7 +40,7 @@ final class WaitingIsNotIdle extends ChannelDuplexHandler {
       if (p.get("idle") instanceof IdleStateHandler && p.get("httpDecoder") instanceof StrictRequestDecoder
           && p.get("handler") != null && p.get("h2c") == null) {
         // after both the decoder (request heads) and the idle handler (its events): Vert.x puts the codec before its
-        // chunked writer where the transport has no sendfile (io_uring, NIO), which leaves the idle handler first
+        // chunked writer where it has one (TLS listeners; io_uring: no sendfile), which leaves the idle handler first
         p.addBefore("handler", "tether-waiting", new WaitingIsNotIdle());
       }
     }

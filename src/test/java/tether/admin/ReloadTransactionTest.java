@@ -20,6 +20,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
+import tether.config.IoTransport;
 import tether.Tether;
 import tether.testing.Backends;
 import tether.testing.PrometheusText;
@@ -100,6 +101,9 @@ class ReloadTransactionTest extends ProxyTestBase {
       assertThat(r.getJsonArray("errors").getString(0)).startsWith(change[2] + ": changed").contains("restart");
     }
     assertThat(tether.tether().config().workers()).isEqualTo(1);
+    // auto and what it means on this machine are one setting: naming it is no change
+    assertThat(reload(base.replace("workers: 1", "workers: 1\ntransport: "
+        + IoTransport.AUTO.resolve().configName())).getInteger("status")).isEqualTo(200);
   }
 
   /** timeouts.header (and every other timeout, limit, pool size) applies: the listeners are rebuilt with it. */

@@ -49,6 +49,9 @@ class ClientHardeningTest {
             + smuggled, 400),
         Arguments.of("TE chunked twice", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
             + "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + smuggled, 400),
+        // RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing (a smuggling vector)
+        Arguments.of("TE in HTTP/1.0", "POST / HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + "5\r\nhello\r\n0\r\n\r\n" + smuggled, 400),
         Arguments.of("obs-fold", "GET / HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n folded\r\n\r\n", 400),
         Arguments.of("space before colon", "GET / HTTP/1.1\r\nHost: x\r\nX-A : 1\r\n\r\n", 400),
         Arguments.of("space before colon on TE", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\n"

@@ -12,11 +12,16 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.IntStream;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import tether.config.IoTransport;
+import tether.testing.Cli;
 import tether.testing.ProxyTestBase;
+import tether.testing.TestCertificates;
 import tether.testing.TetherHarness;
 
 /**
@@ -50,6 +55,28 @@ class TransportTest extends ProxyTestBase {
             .POST(HttpRequest.BodyPublishers.ofByteArray(new byte[1 << 20])).timeout(Duration.ofSeconds(10)).build(),
         HttpResponse.BodyHandlers.ofString());
     assertThat(post.body()).isEqualTo("POST " + (1 << 20));
+  }
+
+  /**
+   * {@code timeouts.idle} never closes a client that waits on a slow backend (within {@code response_header}),
+   * whatever the transport and over TLS: the handler that holds the idle event back sits where the pipeline differs
+   * (the idle handler comes first on io_uring and on TLS listeners, after the HTTP codec on plain epoll and NIO).
+   */
+  @ParameterizedTest(name = "{0} tls={1}")
+  @CsvSource({"io_uring,false", "io_uring,true", "epoll,false", "epoll,true", "nio,false", "nio,true"})
+  void aBackendSlowerThanTheIdleTimeoutIsAnswered(String transport, boolean tls, @TempDir Path dir) {
+    assumeTrue(IoTransport.valueOf(transport.toUpperCase(Locale.ROOT)).available(), transport + " does not work here");
+    var slow = backends.start("slow", req -> backends.vertx().setTimer(1500, t -> req.response().end("late, in time")));
+    TestCertificates certs = TestCertificates.in(dir);
+    TestCertificates.Pair localhost = certs.leaf("localhost", "localhost", "127.0.0.1");
+    String listen = "listen: [{address: 127.0.0.1, port: 0" + (tls ? ", tls: {cert: \"" + localhost.cert()
+        + "\", key: \"" + localhost.key() + "\"}" : "") + "}]\n";
+    tether = TetherHarness.start(listen + "transport: " + transport + "\n" + upstream("", slow)
+        + "timeouts: {response_header: 5s, idle: 1s}\n");
+    String url = (tls ? "https://localhost:" : "http://localhost:") + tether.port() + "/slow";
+    Cli.Result r = Cli.run(20, "curl", "-sS", "--http1.1", "--max-time", "10", "--cacert", certs.caCert().toString(),
+        "--resolve", "localhost:" + tether.port() + ":127.0.0.1", url);
+    assertThat(r.output()).as(r.output()).isEqualTo("late, in time");
   }
 
   @Test
