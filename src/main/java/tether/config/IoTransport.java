@@ -8,7 +8,7 @@ import java.util.Locale;
  * {@code IO_URING} is Linux's io_uring (kernel 5.14 or later, Netty's {@code netty-transport-native-io_uring}):
  * fewer system calls per request, as a ring is submitted and reaped in batches; {@code EPOLL} is Linux's epoll,
  * {@code NIO} the JDK's selector. {@code AUTO} (the default) takes the first that works in this process, in that
- * order: io_uring served 1.16x the small requests of epoll per core at 0.86x the CPU per request
+ * order: io_uring served 1.09x the small requests of epoll per core at 0.91x the CPU per request
  * ({@code bench/results/20261201-io-uring}), and container runtimes whose seccomp profile forbids io_uring (Docker's
  * default since 25.0) get epoll instead.
  */

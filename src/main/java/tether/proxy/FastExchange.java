@@ -306,7 +306,7 @@ final class FastExchange implements FastPool.Link.Reader {
     if (status == 101) {
       dropLink();
       if (front.closing()) {
-        closedUnanswered(502, null);
+        closedUnanswered(502);
         return false;
       }
       front.handover(this, Handover.refused(upstream, placement, attempt, 502,
@@ -485,9 +485,7 @@ final class FastExchange implements FastPool.Link.Reader {
     dropLink();
     attempt.phase = phase;
     if (front.closing()) {
-      if (!retriedWhileClosing(kind)) {
-        closedUnanswered(kind == Failover.Kind.RESPONSE_TIMEOUT ? 504 : 502, kind);
-      }
+      carryOutWhileClosing(kind);
       return;
     }
     front.handover(this, Handover.failed(upstream, placement, attempt, kind, requestId));
@@ -495,53 +493,39 @@ final class FastExchange implements FastPool.Link.Reader {
 
   /**
    * While the connection closes gracefully (a reload or shutdown), Vert.x takes no handover: what {@link Failover}
-   * decides is carried out here, as {@link ProxyExchange#attemptFailed} would (another server, or the same on a new
-   * connection), so a request in flight through a reload is still answered.
-   *
-   * @return false when Failover does not retry (or no server is left): nobody answers, the close is carried out
+   * decides is carried out here, as {@link ProxyExchange#attemptFailed} carries it out (another server, or the same
+   * on a new connection; the bookkeeping is {@link FailedAttempt#settle}'s on both), so a request in flight through
+   * a reload is still answered. When it is not retried (or no server is left) nobody answers: the close goes on.
    */
-  private boolean retriedWhileClosing(Failover.Kind kind) {
+  private void carryOutWhileClosing(Failover.Kind kind) {
     Attempt failed = attempt;
-    Failover.Decision decision = Failover.decide(kind, failed.phase, new Failover.Request(
+    Failover.Decision decision = FailedAttempt.settle(failed, kind, new Failover.Request(
         io.vertx.core.http.HttpMethod.valueOf(request.method().name()), true, upstream.config().retryAfterSend()),
-        placement.attemptsLeft(), freshRetried);
-    if (decision.action() != Failover.Action.RETRY_ELSEWHERE
-        && decision.action() != Failover.Action.RETRY_SAME_SERVER_FRESH_CONNECTION) {
-      return false;
+        placement, freshRetried, attemptLog, front.proxy.listener());
+    int status = kind == Failover.Kind.RESPONSE_TIMEOUT ? 504 : 502;
+    switch (decision.action()) {
+      case RETRY_SAME_SERVER_FRESH_CONNECTION -> {
+        freshRetried = true;
+        startAttempt(failed.backend, true, System.nanoTime());
+      }
+      case RETRY_ELSEWHERE -> {
+        Backend next = placement.next();
+        if (next == null) {
+          closedUnanswered(status);
+        } else {
+          startAttempt(next, false, System.nanoTime());
+        }
+      }
+      default -> closedUnanswered(status); // (blamed and ended by settle)
     }
-    Backend backend = failed.backend;
-    if (kind.blamesServer()) {
-      backend.reportFailure(kind.label());
-      front.proxy.listener().backendFailed(backend, kind.label());
-    }
-    attemptLog.failed(failed, kind.label());
-    failed.end(kind.blamesServer());
-    front.proxy.listener().retried(backend, kind.label());
-    if (decision.action() == Failover.Action.RETRY_SAME_SERVER_FRESH_CONNECTION) {
-      freshRetried = true;
-      startAttempt(backend, true, System.nanoTime());
-      return true;
-    }
-    placement.failed(backend, kind.label());
-    Backend next = placement.next();
-    if (next == null) {
-      closedUnanswered(kind == Failover.Kind.RESPONSE_TIMEOUT ? 504 : 502, null);
-      return true;
-    }
-    startAttempt(next, false, System.nanoTime());
-    return true;
   }
 
   /**
    * Vert.x takes no request on a connection it asked to close (during a shutdown it drops it unanswered): the
    * asked close is carried out, the client got no byte, and {@code status} is logged.
    */
-  private void closedUnanswered(int status, Failover.Kind kind) {
-    if (kind != null && kind.blamesServer()) {
-      attempt.backend.reportFailure(kind.label());
-      front.proxy.listener().backendFailed(attempt.backend, kind.label());
-    }
-    attempt.end(kind != null && kind.blamesServer());
+  private void closedUnanswered(int status) {
+    attempt.end(false); // (a failed attempt was ended, blamed or not, by FailedAttempt.settle)
     finish(status, true, false);
     front.exchangeDone(this);
   }

@@ -261,26 +261,15 @@ final class ProxyExchange {
       a.end(false);
       return;
     }
-    Backend failed = a.backend;
-    attemptLog.failed(a, kind.label());
-    if (kind.blamesServer()) {
-      blame(failed, kind);
-    }
-    Failover.Decision decision = Failover.decide(kind, a.phase,
-        new Failover.Request(req.method(), replayable(), upstream.config().retryAfterSend()),
-        placement.attemptsLeft(), freshRetried);
-    a.end(kind.blamesServer());
+    Failover.Decision decision = FailedAttempt.settle(a, kind,
+        new Failover.Request(req.method(), replayable(), upstream.config().retryAfterSend()), placement, freshRetried,
+        attemptLog, ctx.listener());
     switch (decision.action()) {
       case RETRY_SAME_SERVER_FRESH_CONNECTION -> {
         freshRetried = true;
-        ctx.listener().retried(failed, kind.label());
-        freshAttempt(failed);
+        freshAttempt(a.backend);
       }
-      case RETRY_ELSEWHERE -> {
-        placement.failed(failed, kind.label());
-        ctx.listener().retried(failed, kind.label());
-        nextAttempt(kind);
-      }
+      case RETRY_ELSEWHERE -> nextAttempt(kind);
       case FAIL -> fail(decision.status(), decision.status() == 504 ? "upstream server did not answer in time"
           : "upstream server unreachable or broken");
       case CLOSE_CLIENT -> {

@@ -103,7 +103,28 @@ class SharedStoreTest {
   }
 
   private static double metric(TetherHarness t, String name) {
-    return PrometheusText.parse(t.admin("GET", "/metrics").body()).getOrDefault(name, Double.NaN);
+    java.net.http.HttpRequest get = java.net.http.HttpRequest.newBuilder(java.net.URI.create(t.adminUrl("/metrics")))
+        .timeout(Duration.ofSeconds(5)).build();
+    try {
+      return PrometheusText.parse(t.http().send(get, HttpResponse.BodyHandlers.ofString()).body())
+          .getOrDefault(name, Double.NaN);
+    } catch (java.net.http.HttpTimeoutException e) {
+      // seen twice in CI, not understood: where every thread of this JVM (both Tethers run in it) was
+      StringBuilder dump = new StringBuilder("/metrics did not answer in 5 s; threads:\n");
+      Thread.getAllStackTraces().forEach((thread, stack) -> {
+        dump.append(thread).append(' ').append(thread.getState()).append('\n');
+        for (StackTraceElement frame : stack) {
+          dump.append("    at ").append(frame).append('\n');
+        }
+      });
+      System.out.println(dump);
+      throw new IllegalStateException(e);
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
   }
 
   /** One request through {@code t} with session {@code id}: the server's name, checked for a 200. */
