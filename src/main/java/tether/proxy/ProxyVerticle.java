@@ -106,6 +106,7 @@ final class ProxyVerticle extends VerticleBase implements ProxyContext {
     }
     StrictRequestDecoder.install(conn, options);
     WaitingIsNotIdle.install(conn);
+    StreamsWaitingAreNotIdle.install(conn);
     listener.clientConnections(1);
     long timer = vertx.setTimer(Math.max(1, startConfig.timeouts().header().toMillis()), t -> {
       if (awaitingHead.remove(conn) != null) {

@@ -21,6 +21,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import tether.config.IoTransport;
 import tether.testing.Cli;
 import tether.testing.ProxyTestBase;
+import tether.testing.RawH2;
 import tether.testing.TestCertificates;
 import tether.testing.TetherHarness;
 
@@ -77,6 +78,49 @@ class TransportTest extends ProxyTestBase {
     Cli.Result r = Cli.run(20, "curl", "-sS", "--http1.1", "--max-time", "10", "--cacert", certs.caCert().toString(),
         "--resolve", "localhost:" + tether.port() + ":127.0.0.1", url);
     assertThat(r.output()).as(r.output()).isEqualTo("late, in time");
+  }
+
+  /**
+   * The same over HTTP/2 (TLS with ALPN, and h2c with prior knowledge): Vert.x closed the whole connection at
+   * {@code timeouts.idle} while a stream waited on the backend (curl: "stream 1 was not closed cleanly").
+   */
+  @ParameterizedTest(name = "{0} tls={1}")
+  @CsvSource({"io_uring,false", "io_uring,true", "epoll,false", "epoll,true"})
+  void anHttp2StreamWaitingOnASlowBackendOutlivesTheIdleTimeout(String transport, boolean tls, @TempDir Path dir) {
+    assumeTrue(IoTransport.valueOf(transport.toUpperCase(Locale.ROOT)).available(), transport + " does not work here");
+    var slow = backends.start("slow", req -> backends.vertx().setTimer(1500, t -> req.response().end("late, in time")));
+    TestCertificates certs = TestCertificates.in(dir);
+    TestCertificates.Pair localhost = certs.leaf("localhost", "localhost", "127.0.0.1");
+    String listen = "listen: [{address: 127.0.0.1, port: 0, " + (tls ? "tls: {cert: \"" + localhost.cert()
+        + "\", key: \"" + localhost.key() + "\"}" : "h2c: true") + "}]\n";
+    tether = TetherHarness.start(listen + "transport: " + transport + "\n" + upstream("", slow)
+        + "timeouts: {response_header: 5s, idle: 1s}\n");
+    String url = (tls ? "https://localhost:" : "http://localhost:") + tether.port() + "/slow";
+    Cli.Result r = Cli.run(20, "curl", "-sS", tls ? "--http2" : "--http2-prior-knowledge", "-w", " %{http_version}",
+        "--max-time", "10", "--cacert", certs.caCert().toString(),
+        "--resolve", "localhost:" + tether.port() + ":127.0.0.1", url);
+    assertThat(r.output()).as(r.output()).isEqualTo("late, in time 2");
+  }
+
+  /**
+   * ... but an HTTP/2 client that stops reading (grants no flow-control window: Tether's data waits in flow control)
+   * is still closed at {@code timeouts.idle}, as on HTTP/1.1 (nginx's {@code send_timeout}).
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"io_uring", "epoll"})
+  void anHttp2ClientThatStopsReadingIsStillClosedAtTheIdleTimeout(String transport) throws Exception {
+    assumeTrue(IoTransport.valueOf(transport.toUpperCase(Locale.ROOT)).available(), transport + " does not work here");
+    io.vertx.core.buffer.Buffer big = io.vertx.core.buffer.Buffer.buffer(new byte[1 << 20]);
+    var a = backends.start("a", req -> req.response().end(big));
+    tether = TetherHarness.start("listen: [{address: 127.0.0.1, port: 0, h2c: true}]\ntransport: " + transport + "\n"
+        + upstream("", a) + "timeouts: {response_header: 5s, idle: 1s}\n");
+    try (RawH2 h2 = new RawH2(tether.port())) {
+      assertThat(h2.awaitSettings(5000)).isTrue();
+      h2.headers(1, RawH2.get("localhost"), true); // then never a WINDOW_UPDATE: 64 KiB at most
+      h2.flush();
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> h2.responses() == 1);
+      assertThat(h2.awaitClose(5000)).as("closed at the idle timeout").isTrue();
+    }
   }
 
   @Test
