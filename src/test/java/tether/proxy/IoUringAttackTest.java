@@ -198,7 +198,9 @@ class IoUringAttackTest extends ProxyTestBase {
         Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> b.served().get() > 0);
       }
     }
-    Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> rec.records.size() == 1);
+    Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+        assertThat(metric("tether_client_connections")).as(transport + " " + kind + ": client connection closed").isZero());
+    Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(rec.records).hasSize(1));
     assertThat(rec.records.get(0).status()).as(transport + " " + kind).isEqualTo(499);
     awaitQuiet();
     assertThat(whole.get()).as("bodies read whole by the backend").isZero();
@@ -240,8 +242,8 @@ class IoUringAttackTest extends ProxyTestBase {
   // 4. -------------------------------------------------------------------------------------------------------------
 
   @ParameterizedTest(name = "{0} {1} {2}")
-  @CsvSource({"io_uring,GET,halfclose", "io_uring,POST,halfclose", "io_uring,GET,reset", "io_uring,POST,reset",
-      "epoll,GET,halfclose", "epoll,POST,halfclose", "epoll,GET,reset", "epoll,POST,reset"})
+  @CsvSource({"io_uring,GET,close", "io_uring,POST,close", "io_uring,GET,reset", "io_uring,POST,reset",
+      "epoll,GET,close", "epoll,POST,close", "epoll,GET,reset", "epoll,POST,reset"})
   void pipelinedRequestsAreAnsweredInOrderAndSentOnce(String transport, String method, String end) throws Exception {
     assumeTransport(transport);
     Queue<String> seen = new ConcurrentLinkedQueue<>();
@@ -256,14 +258,21 @@ class IoUringAttackTest extends ProxyTestBase {
         s.setSoLinger(true, 0);
       }
       write(s, three);
-      if (end.equals("halfclose")) {
-        s.shutdownOutput();
-        String text = readAll(s);
-        assertThat(text).as(transport + " " + method).containsSubsequence("answer /p1", "answer /p2", "answer /p3");
+      if (end.equals("close")) { // read the three answers, then close (a half-close: see the test above)
+        StringBuilder text = new StringBuilder();
+        byte[] buf = new byte[8192];
+        int n;
+        while (text.indexOf("answer /p3") < 0 && (n = s.getInputStream().read(buf)) >= 0) {
+          text.append(new String(buf, 0, n, StandardCharsets.ISO_8859_1));
+        }
+        assertThat(text.toString()).as(transport + " " + method)
+            .containsSubsequence("answer /p1", "answer /p2", "answer /p3");
       }
     }
+    // (after a reset the kernel may drop what Tether had not read yet: fewer exchanges, never a repeated one)
+    Awaitility.await().atMost(Duration.ofSeconds(10))
+        .untilAsserted(() -> assertThat(metric("tether_client_connections")).as("open client connections").isZero());
     awaitQuiet();
-    Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> rec.records.size() >= (end.equals("reset") ? 1 : 3));
     List<String> paths = new ArrayList<>(seen);
     assertThat(paths).as("requests that reached the backend").doesNotHaveDuplicates();
     assertThat(paths).as("in order").isSubsetOf("/p1", "/p2", "/p3");
@@ -380,9 +389,9 @@ class IoUringAttackTest extends ProxyTestBase {
     try (RawHttp c = new RawHttp(tether.port())) {
       RawHttp.Read r = c.send(request(method, "/mid", 5)).readUntilCloseOrQuiet(5000);
       assertThat(r.closed()).as(transport + " " + method + " " + how + ": client closed; got " + r.text()).isTrue();
-      assertThat(r.text()).startsWith("HTTP/1.1 200");
-      int bodyStart = r.text().indexOf("\r\n\r\n") + 4;
-      assertThat(r.text().length() - bodyStart).as("body truncated").isLessThan(1000);
+      // (the head may or may not have been relayed; the body is never whole)
+      int bodyStart = r.text().indexOf("\r\n\r\n");
+      assertThat(bodyStart < 0 || r.text().length() - bodyStart - 4 < 1000).as("truncated: " + r.text()).isTrue();
     }
     Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> rec.records.size() == 1);
     assertThat(rec.records.get(0).truncated()).isTrue();
