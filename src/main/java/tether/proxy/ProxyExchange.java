@@ -81,6 +81,16 @@ final class ProxyExchange {
   }
 
   void start() {
+    if (req.remoteAddress() == null) {
+      // io_uring only: an accepted channel whose accept completion carried no peer address asks getpeername(),
+      // which fails for a client that reset before the accept was handled, so the channel never has a peer address
+      // (epoll's accept() always returns it). The bytes read before the reset can still make a request: its client
+      // is gone (499), nothing is forwarded, and the connection is closed (it stayed open, and counted, before).
+      clientAddress = "-";
+      req.connection().close();
+      finish(499, false, false);
+      return;
+    }
     ProxySnapshot snapshot = ctx.snapshot();
     var limits = snapshot.config().limits();
     serverHeader = snapshot.config().serverHeader();
