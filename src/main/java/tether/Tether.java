@@ -76,11 +76,6 @@ public final class Tether implements AdminServer.Operations {
         .build();
   }
 
-  /** The event loops' transport in use: {@code transport} resolved (never AUTO). */
-  public IoTransport transport() {
-    return transport;
-  }
-
   public static Future<Tether> start(TetherConfig config, List<ProxyListener> listeners) {
     return start(() -> config, config, listeners);
   }

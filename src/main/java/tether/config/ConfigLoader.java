@@ -157,8 +157,8 @@ public final class ConfigLoader {
     int workers = root.integer("workers", Runtime.getRuntime().availableProcessors(), 1, 256);
     IoTransport transport = root.enumValue("transport", IoTransport.AUTO, IoTransport.class);
     if (!transport.available()) {
-      root.error("transport", transport.configName() + " does not work in this process (" + transport.unavailableBecause()
-          + "): use auto, which falls back to epoll or nio");
+      root.error("transport", transport.configName() + " does not work in this process ("
+          + transport.unavailableBecause() + "): use auto (epoll, else nio)");
     }
     AccessLogConfig accessLog = root.map("access_log").map(a -> {
       AccessLogConfig c = new AccessLogConfig(a.bool("enabled", true),

@@ -23,8 +23,7 @@ final class FailedAttempt {
     Backend failed = a.backend;
     log.failed(a, kind.label());
     if (kind.blamesServer()) {
-      failed.reportFailure(kind.label());
-      listener.backendFailed(failed, kind.label());
+      blame(failed, kind, listener);
     }
     Failover.Decision decision = Failover.decide(kind, a.phase, request, placement.attemptsLeft(), freshRetried);
     a.end(kind.blamesServer());
@@ -37,5 +36,11 @@ final class FailedAttempt {
       default -> { }
     }
     return decision;
+  }
+
+  /** {@code backend} failed as {@code kind}: passive health counts it, and the listeners hear of it. */
+  static void blame(Backend backend, Failover.Kind kind, ProxyListener listener) {
+    backend.reportFailure(kind.label());
+    listener.backendFailed(backend, kind.label());
   }
 }

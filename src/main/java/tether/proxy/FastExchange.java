@@ -47,8 +47,9 @@ import tether.upstream.Upstream;
  * <p>Before any response byte reached the client, every failure (connect, reset, reuse race, timeout, protocol
  * switch) hands the request to Vert.x with this attempt ({@link Handover}): {@link Failover} decides there, as for
  * any request; while the connection closes gracefully (a reload, a shutdown) Vert.x takes none, and Failover's
- * retry is carried out here. After, a broken or silent backend closes the client connection so the response reads as truncated
- * (rule 1 of {@link Failover}) and counts against the server, as in {@link ProxyExchange}. Event-loop confined.
+ * retry is carried out here. After, a broken or silent backend closes the client connection so the response reads
+ * as truncated (rule 1 of {@link Failover}) and counts against the server, as in {@link ProxyExchange}.
+ * Event-loop confined.
  */
 final class FastExchange implements FastPool.Link.Reader {
 
@@ -473,8 +474,7 @@ final class FastExchange implements FastPool.Link.Reader {
       failed(kind == Failover.Kind.BROKEN_BODY ? Failover.Kind.RESET_BEFORE_RESPONSE : kind, attempt.phase);
       return;
     }
-    attempt.backend.reportFailure(Failover.Kind.BROKEN_BODY.label());
-    front.proxy.listener().backendFailed(attempt.backend, Failover.Kind.BROKEN_BODY.label());
+    FailedAttempt.blame(attempt.backend, Failover.Kind.BROKEN_BODY, front.proxy.listener());
     finish(status, true, true);
     client.close(); // past this handler: never deferred
     front.exchangeDone(this);

@@ -261,8 +261,7 @@ final class ProxyExchange {
 
   /** A failure that is the server's: its passive health, and the listeners (metrics, logs, the resolver). */
   void blame(Backend backend, Failover.Kind kind) {
-    backend.reportFailure(kind.label());
-    ctx.listener().backendFailed(backend, kind.label());
+    FailedAttempt.blame(backend, kind, ctx.listener());
   }
 
   /** What {@link Failover} decided, carried out. */

@@ -2,7 +2,6 @@ package tether.proxy;
 
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2ConnectionHandler;
@@ -53,8 +52,7 @@ final class StreamsWaitingAreNotIdle extends ChannelDuplexHandler {
     if (connection.numActiveStreams() == 0) {
       return false;
     }
-    ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
-    if (out == null || out.totalPendingWriteBytes() > 0) {
+    if (!WaitingIsNotIdle.nothingQueuedFor(ctx)) {
       return false;
     }
     Http2RemoteFlowController flow = connection.remote().flowController();

