@@ -1,13 +1,17 @@
 package tether.proxy;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.vertx.core.Handler;
@@ -15,6 +19,7 @@ import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.impl.VertxHttpRequestDecoder;
 import io.vertx.core.net.impl.ConnectionBase;
+import io.vertx.core.net.impl.VertxHandler;
 import java.util.List;
 
 /**
@@ -34,22 +39,33 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
   private ChunkedBody body;
   private Handler<String> malformedBody;
   private String malformed;
+  /** Set while an h2c listener's upgrade handler is still in the pipeline (it drops what is not a head). */
+  private boolean holding;
 
-  StrictRequestDecoder(HttpServerOptions options) {
+  /** {@code inChunkedBody}: taking over after a head announcing a chunked body (its bytes come next). */
+  private StrictRequestDecoder(HttpServerOptions options, boolean inChunkedBody) {
     super(options);
     this.maxTrailerBytes = options.getMaxHeaderSize();
+    if (inChunkedBody) {
+      inHead = false;
+      body = new ChunkedBody(maxTrailerBytes);
+    }
   }
 
   /**
    * Puts a strict decoder in place of the connection's own; uses Vert.x internals (no public hook exists). Not on
-   * HTTP/2 connections (no HTTP/1 decoder), nor on an HTTP/1 connection of an h2c listener: Vert.x announces that
-   * one only once its first request head is decoded ("h2c" upgrade handler still in place), when swapping the
-   * decoder would lose the bytes after that head.
+   * HTTP/2 connections (no HTTP/1 decoder). On an h2c listener Vert.x announces an HTTP/1 connection only once its
+   * own decoder has read the first request head (Vert.x's "h2c" upgrade handler still in place): there the strict
+   * decoder takes over from Vert.x's at the first point that loses nothing (see {@link Handover}).
    */
   static void install(HttpConnection connection, HttpServerOptions options) {
-    if (connection instanceof ConnectionBase base && base.channel().pipeline().get("httpDecoder") != null
-        && base.channel().pipeline().get("h2c") == null) {
-      base.channel().pipeline().replace("httpDecoder", "httpDecoder", new StrictRequestDecoder(options));
+    if (connection instanceof ConnectionBase base && base.channel().pipeline().get("httpDecoder") != null) {
+      ChannelPipeline p = base.channel().pipeline();
+      if (p.get("h2c") == null) {
+        p.replace("httpDecoder", "httpDecoder", new StrictRequestDecoder(options, false));
+      } else if (p.get("handler") instanceof VertxHandler) { // (not an h2c upgrade: its handler is HTTP/2's)
+        p.addBefore("handler", Handover.NAME, new Handover(options));
+      }
     }
   }
 
@@ -58,11 +74,15 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
    * request being read is malformed; at once if it already was. The handler is dropped when that body ends well.
    */
   static void onMalformedBody(HttpConnection connection, Handler<String> handler) {
-    if (connection instanceof ConnectionBase base
-        && base.channel().pipeline().get("httpDecoder") instanceof StrictRequestDecoder decoder) {
-      decoder.malformedBody = handler;
-      if (decoder.malformed != null) {
-        base.channel().eventLoop().execute(() -> handler.handle(decoder.malformed));
+    if (connection instanceof ConnectionBase base) {
+      ChannelPipeline p = base.channel().pipeline();
+      if (p.get("httpDecoder") instanceof StrictRequestDecoder decoder) {
+        decoder.malformedBody = handler;
+        if (decoder.malformed != null) {
+          base.channel().eventLoop().execute(() -> handler.handle(decoder.malformed));
+        }
+      } else if (p.get(Handover.NAME) instanceof Handover handover) {
+        handover.malformedBody = handler; // the first request's chunked body, read by the decoder to come
       }
     }
   }
@@ -74,6 +94,9 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
 
   @Override
   protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out) throws Exception {
+    if (holding) {
+      return; // the bytes stay in the cumulation until released
+    }
     if (rejected) {
       buffer.skipBytes(buffer.readableBytes());
       return;
@@ -159,5 +182,62 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
 
   private static boolean isBlank(byte b) {
     return b == ' ' || b == '\t';
+  }
+
+  /**
+   * On an h2c listener, swaps Vert.x's decoder (which read the first head) for a strict one where no message is half
+   * read: at the end of the first request, or right after its head when a chunked body follows (Netty's chunk parser
+   * is the lenient part). In that second case Vert.x's "h2c" handler is still in the pipeline and would drop the body
+   * parts, so the new decoder holds the bytes it is given until a task on the event loop, after that handler went.
+   * The first head itself stays Vert.x's: an obs-fold there is unfolded (RFC 9112 §5.2 allows either), not refused.
+   */
+  private static final class Handover extends ChannelInboundHandlerAdapter {
+
+    static final String NAME = "tether-strict-handover";
+    private final HttpServerOptions options;
+    private Handler<String> malformedBody;
+
+    Handover(HttpServerOptions options) {
+      this.options = options;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      boolean last = msg instanceof LastHttpContent;
+      boolean chunkedBodyNext = !last && msg instanceof HttpRequest request && request.decoderResult().isSuccess()
+          && HttpUtil.isTransferEncodingChunked(request);
+      ctx.fireChannelRead(msg);
+      if ((last || chunkedBodyNext) && !ctx.isRemoved()) {
+        takeOver(ctx, chunkedBodyNext);
+      }
+    }
+
+    private void takeOver(ChannelHandlerContext ctx, boolean chunkedBodyNext) {
+      ChannelPipeline p = ctx.pipeline();
+      p.remove(this);
+      if (!(p.get("httpDecoder") instanceof HttpRequestDecoder) || p.get("httpDecoder") instanceof StrictRequestDecoder) {
+        return; // upgraded, or closing
+      }
+      StrictRequestDecoder strict = new StrictRequestDecoder(options, chunkedBodyNext);
+      strict.malformedBody = malformedBody;
+      strict.holding = chunkedBodyNext;
+      p.replace("httpDecoder", "httpDecoder", strict); // Vert.x's decoder hands its unread bytes to the new one
+      if (chunkedBodyNext) {
+        ctx.channel().eventLoop().execute(() -> strict.release(p.context(strict)));
+      }
+    }
+  }
+
+  /** Stops holding and decodes what was held. */
+  private void release(ChannelHandlerContext ctx) {
+    holding = false;
+    if (ctx != null && !ctx.isRemoved()) {
+      try {
+        channelRead(ctx, Unpooled.EMPTY_BUFFER);
+        channelReadComplete(ctx);
+      } catch (Exception e) {
+        ctx.fireExceptionCaught(e);
+      }
+    }
   }
 }

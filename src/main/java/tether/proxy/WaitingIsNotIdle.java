@@ -13,6 +13,7 @@ import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.net.impl.ConnectionBase;
+import io.vertx.core.net.impl.VertxHandler;
 
 /**
  * {@code timeouts.idle} on an HTTP/1 client connection ends an idle keep-alive connection, or one whose client stops
@@ -33,12 +34,15 @@ final class WaitingIsNotIdle extends ChannelDuplexHandler {
 
   private WaitingIsNotIdle() {}
 
-  /** On an HTTP/1 connection (not h2c) with an idle timeout; before {@link FastPath#install} (which goes after it). */
+  /**
+   * On an HTTP/1 connection with an idle timeout (on an h2c listener too: it sees the first head, which Vert.x passes
+   * on after announcing the connection); before {@link FastPath#install} (which goes after it).
+   */
   static void install(HttpConnection connection) {
     if (connection instanceof ConnectionBase base) {
       ChannelPipeline p = base.channel().pipeline();
-      if (p.get("idle") instanceof IdleStateHandler && p.get("httpDecoder") instanceof StrictRequestDecoder
-          && p.get("handler") != null && p.get("h2c") == null) {
+      if (p.get("idle") instanceof IdleStateHandler && p.get("httpDecoder") != null
+          && p.get("handler") instanceof VertxHandler) { // (an h2c upgrade has HTTP/2's handler there)
         // after both the decoder (request heads) and the idle handler (its events): Vert.x puts the codec before its
         // chunked writer where it has one (TLS listeners; io_uring: no sendfile), which leaves the idle handler first
         p.addBefore("handler", "tether-waiting", new WaitingIsNotIdle());

@@ -99,7 +99,11 @@ class ClientHardeningTest {
   /** The head and a good chunk were forwarded already when the bad chunk arrives: still a 400, never complete. */
   @org.junit.jupiter.api.Test
   void aMalformedChunkAfterTheHeadWasForwardedIs400AndTheUpstreamRequestNeverCompletes() throws Exception {
-    try (RawHttp raw = new RawHttp(tether.port())) {
+    malformedChunkAfterTheHeadWasForwarded(tether.port(), backend);
+  }
+
+  static void malformedChunkAfterTheHeadWasForwarded(int port, RecordingBackend backend) throws Exception {
+    try (RawHttp raw = new RawHttp(port)) {
       raw.send("POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
       org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
           .until(() -> backend.received().contains("hello"));
