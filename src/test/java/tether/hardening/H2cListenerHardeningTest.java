@@ -80,6 +80,19 @@ class H2cListenerHardeningTest {
     ClientHardeningTest.malformedChunkAfterTheHeadWasForwarded(tether.port(), backend);
   }
 
+  /** A good chunked first request and a GET pipelined behind it in one packet: both answered, in order. */
+  @Test
+  void aChunkedFirstRequestAndAPipelinedOneAreBothAnswered() throws Exception {
+    try (RawHttp raw = new RawHttp(tether.port())) {
+      String text = raw.send("POST /one HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+          + "3;ext=1\r\nabc\r\n2\r\nde\r\n0\r\n\r\nGET /two HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+          .readUntilCloseOrQuiet(5000).text();
+      assertThat(text).matches("(?s)HTTP/1\\.1 200 .*HTTP/1\\.1 200 .*");
+    }
+    assertThat(backend.received()).contains("POST /one HTTP/1.1").contains("abc").contains("GET /two HTTP/1.1")
+        .doesNotContain("ext=1");
+  }
+
   /** HTTP/2 with prior knowledge still works on the same listener (the take-over is for HTTP/1 only). */
   @Test
   void http2WithPriorKnowledgeIsStillServed() {
