@@ -5,6 +5,7 @@
 # small and 16 KiB bodies at 50 and 500 connections; then bench/goals.py merges both into one summary table
 # (req/s, p99 and CPU µs/req as ratios to nginx-ka1024 in the same rounds, errors, upstream conns opened, RSS)
 # and marks each goal met or not, printed and written to $OUT_DIR/summary.md.
+# Each case is warmed up for WARMUP=15 s per target before its rounds (compare.sh's default is 3).
 # Tether: one event loop pinned to one core (-XX:ActiveProcessorCount=1, workers: 1), JVM flags from
 # conf/jvm.options when it exists, cookie stickiness on (STICKY_MODE=none|route|... to compare), access log on
 # (to a file; ACCESS_LOG=stdout|off to compare).
@@ -58,6 +59,11 @@ bench_yaml 18080 "$access_log" "$sticky" >"$conf/tether.yaml"
 
 export OUT_DIR=${OUT_DIR:-$root/bench/results/$(date +%Y%m%d-%H%M)}
 out=$OUT_DIR
+# compare.sh warms every JVM up for JVM_WARMUP s at small c=50 only, then each case for WARMUP s (3 by default): a
+# JVM that meets 500 connections or 16 KiB bodies then compiles during the measured rounds (C2: 5 % of the core a
+# minute into c=500, bench/results/20261201-profile-s7-c500). 15 s per case measures the steady state; every target
+# gets the same, so nginx's figures do not move.
+export WARMUP=${WARMUP:-15}
 export PROXIES=${PROXIES:-"direct nginx-ka1024 haproxy vertx-epoll-j17"}
 [[ " $PROXIES " == *" nginx-ka1024 "* ]] || PROXIES="$PROXIES nginx-ka1024" # the ratio base of the goals
 # compare.sh would build vertx-baseline inside ../shared/bench, which is read-only: build a copy under /tmp.
