@@ -33,23 +33,39 @@ final class RequestValidator {
 
   /** The header checks of {@link #check}, for a request head not (yet) wrapped by Vert.x. @return null when fine */
   static Rejection checkHeaders(MultiMap headers, HttpVersion version, LimitsConfig limits) {
-    List<String> hosts = headers.getAll(HttpHeaders.HOST);
-    if (hosts.size() > 1 || (hosts.isEmpty() && version == HttpVersion.HTTP_1_1)) {
-      return new Rejection(400, "an HTTP/1.1 request needs exactly one Host header");
-    }
-    if (!hosts.isEmpty() && !validHost(hosts.get(0))) {
-      return new Rejection(400, "invalid Host header");
-    }
+    // one pass (no list per name: this runs for every request); the checks then in their order of precedence
+    String host = null;
+    int hosts = 0;
+    boolean invalidField = false;
+    boolean framed = false;
     int count = 0;
     for (Map.Entry<String, String> h : headers) {
-      if (!validName(h.getKey()) || !validValue(h.getValue())) {
-        return new Rejection(400, "invalid header field");
+      String name = h.getKey();
+      invalidField |= !validName(name) || !validValue(h.getValue());
+      if (name.equalsIgnoreCase("host")) {
+        host = hosts++ == 0 ? h.getValue() : host;
+      } else if (name.equalsIgnoreCase("transfer-encoding") || name.equalsIgnoreCase("content-length")) {
+        framed = true;
       }
       count++;
+    }
+    if (hosts > 1 || (hosts == 0 && version == HttpVersion.HTTP_1_1)) {
+      return new Rejection(400, "an HTTP/1.1 request needs exactly one Host header");
+    }
+    if (host != null && !validHost(host)) {
+      return new Rejection(400, "invalid Host header");
+    }
+    if (invalidField) {
+      return new Rejection(400, "invalid header field");
     }
     if (count > limits.maxHeaderCount()) {
       return new Rejection(431, "more than " + limits.maxHeaderCount() + " header fields");
     }
+    return framed ? checkFraming(headers) : null;
+  }
+
+  /** Content-Length and Transfer-Encoding (RFC 9112 §6.1, §6.3). @return null when fine */
+  private static Rejection checkFraming(MultiMap headers) {
     List<String> te = headers.getAll(HttpHeaders.TRANSFER_ENCODING);
     List<String> cl = headers.getAll(HttpHeaders.CONTENT_LENGTH);
     if (!te.isEmpty()) {

@@ -20,8 +20,14 @@ final class CookieSticky implements StickySession {
   private final long maxIdle;
   private final long maxLife;
   private final long refreshAfter;
-  private final String attributes;
+  private final String prefix;
+  /** What follows the value in Set-Cookie: [0] on plain HTTP, [1] on HTTPS. */
+  private final String[] suffix = new String[2];
   private final LongSupplier epochSeconds;
+  /** The last Set-Cookie built (shared by the event loops: immutable, a stale read only builds it again). */
+  private SetCookie last = new SetCookie("", false, "");
+
+  private record SetCookie(String value, boolean https, String header) {}
 
   CookieSticky(StickyConfig.Cookie config) {
     this(config, () -> System.currentTimeMillis() / 1000);
@@ -42,7 +48,9 @@ final class CookieSticky implements StickySession {
     if (config.maxAge() != null) {
       attrs.append("; Max-Age=").append(config.maxAge().toSeconds());
     }
-    this.attributes = attrs.toString();
+    this.prefix = config.cookie() + "=";
+    this.suffix[0] = attrs + securityAttributes(false);
+    this.suffix[1] = attrs + securityAttributes(true);
   }
 
   @Override
@@ -82,8 +90,13 @@ final class CookieSticky implements StickySession {
       }
       issuedAt = c.issuedAt;
     }
-    responseHeaders.add(HttpHeaders.SET_COOKIE, config.cookie() + "=" + signer.encode(servedBy.name(), issuedAt, now)
-        + attributes + securityAttributes(https));
+    String value = signer.encode(servedBy.name(), issuedAt, now); // the same String for a second's new users
+    SetCookie header = last;
+    if (header.value != value || header.https != https) {
+      header = new SetCookie(value, https, prefix + value + suffix[https ? 1 : 0]);
+      last = header;
+    }
+    responseHeaders.add(HttpHeaders.SET_COOKIE, header.header);
   }
 
   private String securityAttributes(boolean https) {
