@@ -3,8 +3,9 @@
 # alternating), and each run reports req/s, p99 and the proxy's own CPU per request (from /proc, user+system).
 # The quick check before a full bench/run.sh; not a replacement for its side-by-side ratios to nginx.
 # Usage: JAR_A=/tmp/tether-before.jar [JAR_B=target/tether.jar] [OPTS_A=...] [OPTS_B=...] [LOG_A|LOG_B=false]
-#        [TRANSPORT_A|TRANSPORT_B=io_uring|epoll|nio] bench/ab.sh
-#        (LOG_x=false: that side without its access log; TRANSPORT_x: that side's `transport`, default auto)
+#        [TRANSPORT_A|TRANSPORT_B=io_uring|epoll|nio] [JAVA_A|JAVA_B=/path/to/bin/java] bench/ab.sh
+#        (LOG_x=false: that side without its access log; TRANSPORT_x: that side's `transport`, default auto;
+#        JAVA_x: that side's JVM, default java on the PATH)
 #        ROUNDS=4 DURATION=8 WARMUP=25 CONNS=50 BODY=small COOKIE_MODE=new|hit
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,9 +16,9 @@ COOKIE_MODE=${COOKIE_MODE:-new}
 source "$here/lib.sh"
 start_backends
 # shellcheck disable=SC2086
-TETHER_TRANSPORT=${TRANSPORT_A:-} TETHER_ACCESS_LOG_ON=${LOG_A:-true} start_tether "$JAR_A" 18080 a ${OPTS_A:-}; pid_a=$started
+TETHER_JAVA=${JAVA_A:-java} TETHER_TRANSPORT=${TRANSPORT_A:-} TETHER_ACCESS_LOG_ON=${LOG_A:-true} start_tether "$JAR_A" 18080 a ${OPTS_A:-}; pid_a=$started
 # shellcheck disable=SC2086
-TETHER_TRANSPORT=${TRANSPORT_B:-} TETHER_ACCESS_LOG_ON=${LOG_B:-true} start_tether "$JAR_B" 18081 b ${OPTS_B:-}; pid_b=$started
+TETHER_JAVA=${JAVA_B:-java} TETHER_TRANSPORT=${TRANSPORT_B:-} TETHER_ACCESS_LOG_ON=${LOG_B:-true} start_tether "$JAR_B" 18081 b ${OPTS_B:-}; pid_b=$started
 hz=$(getconf CLK_TCK)
 declare -A port=([a]=18080 [b]=18081) pid=([a]=$pid_a [b]=$pid_b)
 one() { # one NAME SECONDS: prints "req/s p99_ms cpu_us_per_req"

@@ -47,10 +47,11 @@ start_tether() {
 }
 
 # launch_tether JAR PORT NAME [JVM options...]: start_tether with a $run/NAME.yaml written by the caller
+# (TETHER_JAVA: the java command, default java on the PATH)
 launch_tether() {
   local jar=$1 port=$2 name=$3
   shift 3
-  taskset -c "$PROXY_CPU" java -XX:ActiveProcessorCount=1 "$@" -jar "$jar" run --config "$run/$name.yaml" \
+  taskset -c "$PROXY_CPU" "${TETHER_JAVA:-java}" -XX:ActiveProcessorCount=1 "$@" -jar "$jar" run --config "$run/$name.yaml" \
     >"$run/$name.log" 2>&1 &
   started=$!
   pids+=($started)
