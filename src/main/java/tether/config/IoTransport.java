@@ -8,9 +8,9 @@ import java.util.Locale;
  * {@code EPOLL} is Linux's epoll, {@code NIO} the JDK's selector; {@code AUTO} (the default) is epoll where it loads,
  * else NIO. {@code IO_URING} (Linux's io_uring, Netty's {@code netty-transport-native-io_uring}) is taken only when
  * named: it submits socket reads and writes in batches and served 1.09x the small requests of epoll per core at
- * 0.91x the CPU per request ({@code bench/results/20261201-io-uring}), but on it a client's reset is sometimes never
- * noticed while reading from that client is paused ({@code IoUringAttackTest}, disabled cases): the connection then
- * stays open until a timeout ends it. Not the default until that is understood.
+ * 0.91x the CPU per request ({@code bench/results/20261201-io-uring}), but on it Netty (4.2.18) sometimes never
+ * reports a peer's reset that came while reading from it was paused; {@code tether.proxy.PausedResetSweep} closes
+ * such connections within a quarter second ({@code IoUringAttackTest}). Not the default yet.
  */
 public enum IoTransport {
   AUTO, IO_URING, EPOLL, NIO;

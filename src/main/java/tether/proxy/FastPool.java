@@ -128,6 +128,11 @@ final class FastPool {
     Link link = new Link(this, ch, backend, address);
     link.reader = reader;
     ch.pipeline().addLast("link", link);
+    connecting.addListener(f -> {
+      if (f.isSuccess()) {
+        PausedResetSweep.watch(ch); // io_uring only: a reset while reading is paused
+      }
+    });
     return connecting;
   }
 

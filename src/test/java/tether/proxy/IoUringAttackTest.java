@@ -71,15 +71,6 @@ class IoUringAttackTest extends ProxyTestBase {
     assumeTrue(IoTransport.valueOf(transport.toUpperCase(Locale.ROOT)).available(), transport + " not available");
   }
 
-  /**
-   * A case that ends in a client reset: on io_uring Tether sometimes never notices such a reset while reading from
-   * that client is paused (the @Disabled cases below pin it down; that is why io_uring is not the default), so the
-   * io_uring rows would fail now and then: they are skipped there until that is fixed.
-   */
-  private static void assumeResetsAreNoticed(String transport) {
-    assumeTrue(!transport.equals("io_uring"), "io_uring: a client reset is not always noticed (known, see @Disabled)");
-  }
-
   /** A backend that keeps {@code /hold} unanswered (in {@code held}) and answers anything else with {@code answer}. */
   private Backends.Backend holding(Queue<HttpServerRequest> held,
                                    java.util.function.Function<HttpServerRequest, String> answer) {
@@ -171,7 +162,6 @@ class IoUringAttackTest extends ProxyTestBase {
   @CsvSource({"io_uring,GET", "io_uring,POST", "epoll,GET", "epoll,POST"})
   void aClientResetBeforeTheResponseIs499AndNoFaultOfTheBackend(String transport, String method) throws Exception {
     assumeTransport(transport);
-    assumeResetsAreNoticed(transport);
     Queue<HttpServerRequest> held = new ConcurrentLinkedQueue<>();
     Backends.Backend b = holding(held, req -> "ok");
     start(transport, upstream("", b));
@@ -210,8 +200,6 @@ class IoUringAttackTest extends ProxyTestBase {
    * once. On io_uring a FIN instead of the reset, or no Expect, or the reset once the backend has the head (the
    * streamed case above) all end as 499.
    */
-  @org.junit.jupiter.api.Disabled("bug (io_uring only): a client reset mid-body before the backend has the request"
-      + " (held PUT, or POST right after 100 Continue) is never noticed: connection open for good, no 499, no record")
   @ParameterizedTest(name = "{0} {1}")
   @CsvSource({"io_uring,held", "io_uring,early", "epoll,held", "epoll,early"})
   void aClientResetBeforeTheBackendHasTheRequestIs499(String transport, String kind) throws Exception {
@@ -225,8 +213,6 @@ class IoUringAttackTest extends ProxyTestBase {
    * reset alone, or a partial head and the reset, closed in the runs tried; with a POST (Vert.x path) first instead
    * of the GET it failed too, and each form failed in some runs only: timing-dependent, not the fast path's.
    */
-  @org.junit.jupiter.api.Disabled("bug (io_uring only): a PUT head (body pending) then a reset, after a fast-path GET"
-      + " on the same connection: the client connection is never closed")
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"io_uring", "epoll"})
   void aResetAfterAHeadWhoseBodyIsPendingClosesTheConnection(String transport) throws Exception {
@@ -252,7 +238,6 @@ class IoUringAttackTest extends ProxyTestBase {
 
   private void clientResetMidBody(String transport, String kind) throws Exception {
     assumeTransport(transport);
-    assumeResetsAreNoticed(transport);
     AtomicInteger whole = new AtomicInteger();
     Backends.Backend b = backends.start("b", req -> req.body().onSuccess(x -> {
       whole.incrementAndGet();
@@ -290,7 +275,6 @@ class IoUringAttackTest extends ProxyTestBase {
   @CsvSource({"io_uring,GET", "io_uring,POST", "epoll,GET", "epoll,POST"})
   void aClientResetMidResponseIs499AndLeaksNothing(String transport, String method) throws Exception {
     assumeTransport(transport);
-    assumeResetsAreNoticed(transport);
     Buffer big = Buffer.buffer(new byte[32 * 1024 * 1024]);
     Backends.Backend b = backends.start("b", req -> req.body().onSuccess(x -> {
       if (req.path().equals("/big")) {
@@ -323,9 +307,6 @@ class IoUringAttackTest extends ProxyTestBase {
       "epoll,GET,close", "epoll,POST,close", "epoll,GET,reset", "epoll,POST,reset"})
   void pipelinedRequestsAreAnsweredInOrderAndSentOnce(String transport, String method, String end) throws Exception {
     assumeTransport(transport);
-    if (end.equals("reset")) {
-      assumeResetsAreNoticed(transport);
-    }
     Queue<String> seen = new ConcurrentLinkedQueue<>();
     Backends.Backend b = backends.start("b", req -> req.body().onSuccess(x -> {
       seen.add(req.path());
@@ -362,9 +343,6 @@ class IoUringAttackTest extends ProxyTestBase {
 
   // 5. -------------------------------------------------------------------------------------------------------------
 
-  @org.junit.jupiter.api.Disabled("bug (io_uring only): after 3 bursts of 200 connections dropped (half reset, some"
-      + " with a partial head or a partial POST body) tether_client_connections stays at 6 to 13 for good (epoll: 0);"
-      + " first run also saw the backend blamed 'reset' and ejected for them (502 for POST /partial)")
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"io_uring", "epoll"})
   void aBurstOfConnectionsOpenedAndDroppedLeavesNothingOpen(String transport) throws Exception {
@@ -466,9 +444,6 @@ class IoUringAttackTest extends ProxyTestBase {
     backendDyingMidResponse(transport, method, how);
   }
 
-  @org.junit.jupiter.api.Disabled("bug (io_uring only): a backend resetting after the head and 500 of 1000 bytes:"
-      + " the client gets them and its connection is still open 5 s later, every run on the Vert.x path (POST), in"
-      + " some runs on the fast path (GET); epoll closes it at once")
   @ParameterizedTest(name = "{0} {1}")
   @CsvSource({"io_uring,GET", "io_uring,POST", "epoll,GET", "epoll,POST"})
   void aBackendResettingMidResponseClosesTheClient(String transport, String method) throws Exception {
@@ -525,7 +500,6 @@ class IoUringAttackTest extends ProxyTestBase {
   void tlsClientsAbortingTheHandshakeOrResettingAfterTheRequestHangNothing(String transport, @TempDir Path dir)
       throws Exception {
     assumeTransport(transport);
-    assumeResetsAreNoticed(transport);
     Queue<HttpServerRequest> held = new ConcurrentLinkedQueue<>();
     Backends.Backend b = holding(held, req -> "secure " + req.method());
     TestCertificates.Pair cert = TestCertificates.in(dir).leaf("localhost", "localhost", "127.0.0.1");

@@ -1,0 +1,123 @@
+package tether.proxy;
+
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoop;
+import io.netty.channel.unix.Socket;
+import io.netty.channel.unix.UnixChannel;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * io_uring only: closes a connection whose peer reset it while reading from it was paused, which Netty's io_uring
+ * transport (4.2.18, unchanged in 4.2.20) may never report. Its POLLRDHUP is armed once per connection; when it
+ * completes while a receive is in flight, and that receive empties the socket while reading is paused (auto-read
+ * off), nothing is left armed to read the reset's error. Or the reset's POLLIN completes while reading is paused and
+ * is forgotten, and the multishot POLLIN that stays armed does not fire again once reading resumes. Either way the
+ * error (ECONNRESET) waits in the socket for a read that never comes, and the connection stays open until a timeout
+ * ends it. Epoll reads the error at once.
+ *
+ * <p>So each event loop with io_uring connections reads, every {@link #PERIOD_MILLIS}, each one's pending socket
+ * error ({@code getsockopt(SO_ERROR)}: an established TCP socket has one only once it is dead, and reading it clears
+ * it) and closes those that have one, as the transport would have on reading it. The cost: a set insertion and
+ * removal per connection, and per period and loop one {@code getsockopt} per open connection (about 0.3 µs each);
+ * nothing runs on a loop without connections, nor on other transports.
+ */
+final class PausedResetSweep {
+
+  /** How often a loop's connections are checked: the longest a missed reset keeps a connection open. */
+  static final long PERIOD_MILLIS = 250;
+
+  /** {@code -Dtether.pausedResetSweep=false} turns it off (to compare). */
+  private static final boolean ENABLED =
+      Boolean.parseBoolean(System.getProperty("tether.pausedResetSweep", "true"));
+
+  private static final Map<EventLoop, PausedResetSweep> SWEEPS = new ConcurrentHashMap<>();
+
+  private final EventLoop loop;
+  private final Set<Channel> channels = new LinkedHashSet<>(); // the loop's only
+  private ScheduledFuture<?> task;
+
+  private PausedResetSweep(EventLoop loop) {
+    this.loop = loop;
+  }
+
+  /** Whether {@code ch} needs watching: a connection of Netty's io_uring transport. */
+  static boolean applies(Channel ch) {
+    return ENABLED && ch instanceof UnixChannel && ch.getClass().getName().startsWith("io.netty.channel.uring.");
+  }
+
+  /** Watches {@code ch} until it closes, if it is an io_uring connection; otherwise does nothing. */
+  static void watch(Channel ch) {
+    if (!applies(ch)) {
+      return;
+    }
+    EventLoop loop = ch.eventLoop();
+    if (loop.inEventLoop()) {
+      add(loop, ch);
+    } else {
+      loop.execute(() -> add(loop, ch));
+    }
+  }
+
+  private static void add(EventLoop loop, Channel ch) {
+    if (!ch.isOpen()) {
+      return;
+    }
+    PausedResetSweep sweep = SWEEPS.computeIfAbsent(loop, PausedResetSweep::new);
+    if (sweep.channels.add(ch)) {
+      ch.closeFuture().addListener(f -> sweep.remove(ch));
+      if (sweep.task == null) {
+        sweep.task = loop.scheduleAtFixedRate(sweep::sweep, PERIOD_MILLIS, PERIOD_MILLIS, TimeUnit.MILLISECONDS);
+      }
+    }
+  }
+
+  private void remove(Channel ch) {
+    if (!loop.inEventLoop()) {
+      loop.execute(() -> remove(ch));
+      return;
+    }
+    if (channels.remove(ch) && channels.isEmpty()) {
+      task.cancel(false);
+      task = null;
+      SWEEPS.remove(loop, this);
+    }
+  }
+
+  private void sweep() {
+    List<Channel> reset = null;
+    for (Channel ch : channels) {
+      if (ch.isActive() && pendingError(ch)) {
+        if (reset == null) {
+          reset = new ArrayList<>();
+        }
+        reset.add(ch);
+      }
+    }
+    if (reset != null) {
+      for (Channel ch : reset) {
+        ch.close(); // (its close listener takes it out of the set)
+      }
+    }
+  }
+
+  /** Whether the socket holds an error (a reset: ECONNRESET) not read yet. Reading it clears it. */
+  static boolean pendingError(Channel ch) {
+    try {
+      return ((UnixChannel) ch).fd() instanceof Socket s && s.isOpen() && s.getSoError() != 0;
+    } catch (java.io.IOException e) {
+      return true; // the socket is gone: the connection is of no further use
+    }
+  }
+
+  /** How many loops have a sweep running now (tests). */
+  static int running() {
+    return SWEEPS.size();
+  }
+}
