@@ -319,7 +319,17 @@ final class ProxyExchange {
 
   void clientGone() {
     // (an HTTP/2 stream also closes when both sides ended well: the response's end, not the close, finishes that)
-    if (!finished && !req.response().ended()) {
+    if (!req.response().ended()) {
+      clientLeft();
+    }
+  }
+
+  /**
+   * The client left before the response got through, even if its end was written already: a relay whose write
+   * failed (io_uring reports the reset with the failed write, before the channel's close event).
+   */
+  void clientLeft() {
+    if (!finished) {
       HttpClientRequest pending = attempt == null ? null : attempt.request;
       finish(499, true, true); // first: the reset below fails the attempt at once, and that is no server's fault
       if (pending != null) {

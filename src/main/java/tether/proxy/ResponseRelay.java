@@ -120,7 +120,7 @@ final class ResponseRelay implements Handler<AsyncResult<Void>> {
       x.finish(status, false, false);
     } else if (x.finished || resp.closed() || !clientOpen(x.req)) {
       Compression.release(body);
-      x.clientGone(); // the client hung up mid-body: its doing, never the server's
+      x.clientLeft(); // the client hung up mid-body (or on its last write): its doing, never the server's
     } else {
       Compression.release(body);
       in.request().reset();
