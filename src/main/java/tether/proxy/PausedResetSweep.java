@@ -26,7 +26,9 @@ import java.util.concurrent.TimeUnit;
  * error ({@code getsockopt(SO_ERROR)}: an established TCP socket has one only once it is dead, and reading it clears
  * it) and closes those that have one, as the transport would have on reading it. The cost: a set insertion and
  * removal per connection, and per period and loop one {@code getsockopt} per open connection (about 0.3 µs each);
- * nothing runs on a loop without connections, nor on other transports.
+ * nothing runs on a loop without connections, nor on other transports. Not covered: a peer's FIN missed the same
+ * way (no socket error: the connection stays until a Tether timeout ends it); and a backend that resets right after a
+ * response its paused relay has not read yet is closed before that rest is read (epoll would relay it, then fail).
  */
 final class PausedResetSweep {
 
