@@ -23,14 +23,20 @@ import java.util.concurrent.TimeUnit;
  * ends it. Epoll reads the error at once.
  *
  * <p>So each event loop with io_uring connections reads, every {@link #PERIOD_MILLIS}, each one's pending socket
- * error ({@code getsockopt(SO_ERROR)}: an established TCP socket has one only once it is dead, and reading it clears
- * it) and closes those that have one, as the transport would have on reading it. The cost: a set insertion and
+ * error ({@code getsockopt(SO_ERROR)}, which clears it) and closes those whose error ends a connection (reset, broken
+ * pipe, timed out; not the soft error an ICMP unreachable leaves on a live one), as the transport would have on
+ * reading it. The cost: a set insertion and
  * removal per connection, and per period and loop one {@code getsockopt} per open connection (about 0.3 µs each);
  * nothing runs on a loop without connections, nor on other transports. Not covered: a peer's FIN missed the same
  * way (no socket error: the connection stays until a Tether timeout ends it); and a backend that resets right after a
- * response its paused relay has not read yet is closed before that rest is read (epoll would relay it, then fail).
+ * response its paused relay has not read yet is closed before that rest is read (epoll relays it whole, then reads
+ * the reset).
  */
 final class PausedResetSweep {
+
+  private static final int EPIPE = 32;
+  private static final int ECONNRESET = 104;
+  private static final int ETIMEDOUT = 110;
 
   /** How often a loop's connections are checked: the longest a missed reset keeps a connection open. */
   static final long PERIOD_MILLIS = 250;
@@ -52,6 +58,13 @@ final class PausedResetSweep {
   /** Whether {@code ch} needs watching: a connection of Netty's io_uring transport. */
   static boolean applies(Channel ch) {
     return ENABLED && ch instanceof UnixChannel && ch.getClass().getName().startsWith("io.netty.channel.uring.");
+  }
+
+  /** {@link #watch(Channel)} of a Vert.x connection's channel. */
+  static void watch(io.vertx.core.http.HttpConnection connection) {
+    if (connection instanceof io.vertx.core.net.impl.ConnectionBase base) {
+      watch(base.channel());
+    }
   }
 
   /** Watches {@code ch} until it closes, if it is an io_uring connection; otherwise does nothing. */
@@ -109,10 +122,16 @@ final class PausedResetSweep {
     }
   }
 
-  /** Whether the socket holds an error (a reset: ECONNRESET) not read yet. Reading it clears it. */
+  /** Whether the socket holds an error that ended the connection (a reset...), not read yet. Reading it clears it. */
   static boolean pendingError(Channel ch) {
     try {
-      return ((UnixChannel) ch).fd() instanceof Socket s && s.isOpen() && s.getSoError() != 0;
+      if (((UnixChannel) ch).fd() instanceof Socket s && s.isOpen()) {
+        int error = s.getSoError();
+        // only errors that end a connection: SO_ERROR also hands out the soft error an ICMP unreachable leaves on a
+        // live connection that TCP keeps retrying
+        return error == ECONNRESET || error == EPIPE || error == ETIMEDOUT;
+      }
+      return false;
     } catch (java.io.IOException e) {
       return true; // the socket is gone: the connection is of no further use
     }

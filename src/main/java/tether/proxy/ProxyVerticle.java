@@ -106,9 +106,7 @@ final class ProxyVerticle extends VerticleBase implements ProxyContext {
     }
     StrictRequestDecoder.install(conn, options);
     WaitingIsNotIdle.install(conn);
-    if (conn instanceof ConnectionBase base) {
-      PausedResetSweep.watch(base.channel()); // io_uring only: a reset while reading is paused
-    }
+    PausedResetSweep.watch(conn); // io_uring only: a reset while reading is paused
     StreamsWaitingAreNotIdle.install(conn);
     listener.clientConnections(1);
     long timer = vertx.setTimer(Math.max(1, startConfig.timeouts().header().toMillis()), t -> {
@@ -168,9 +166,7 @@ final class ProxyVerticle extends VerticleBase implements ProxyContext {
     // a backend dying resets its pooled connections: the exchange reports that, so no log line per connection
     conn.exceptionHandler(err -> { });
     KeepAliveMargin.install(conn);
-    if (conn instanceof ConnectionBase base) {
-      PausedResetSweep.watch(base.channel()); // io_uring only: a reset while reading is paused
-    }
+    PausedResetSweep.watch(conn); // io_uring only: a reset while reading is paused
     connections.opened(conn);
     conn.closeHandler(v -> {
       Backend backend = connections.closed(conn);

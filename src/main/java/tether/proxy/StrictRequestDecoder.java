@@ -8,6 +8,7 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpRequest;
@@ -39,7 +40,8 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
   private ChunkedBody body;
   private Handler<String> malformedBody;
   private String malformed;
-  /** Set while an h2c listener's upgrade handler is still in the pipeline (it drops what is not a head). */
+  /** Set from the take-over after a chunked head until a task on the event loop runs, after Vert.x's h2c handler
+   * (which drops what is not a head) left the pipeline. */
   private boolean holding;
 
   /** {@code inChunkedBody}: taking over after a head announcing a chunked body (its bytes come next). */
@@ -121,7 +123,7 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
       Object o = out.get(i);
       if (o instanceof HttpRequest request) {
         inHead = false;
-        if (request.decoderResult().isSuccess() && HttpUtil.isTransferEncodingChunked(request)) {
+        if (chunkedBodyFollows(request)) {
           body = new ChunkedBody(maxTrailerBytes);
           malformedBody = null;
         }
@@ -156,6 +158,11 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
       }
       default -> { }
     }
+  }
+
+  /** A well-formed head whose body comes chunked (decoded by {@link ChunkedBody}, not Netty). */
+  private static boolean chunkedBodyFollows(HttpRequest request) {
+    return request.decoderResult().isSuccess() && HttpUtil.isTransferEncodingChunked(request);
   }
 
   /** A line of the head (after the request line) that starts with a space or tab. */
@@ -203,9 +210,15 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (msg instanceof HttpObject o && o.decoderResult().isFailure()) {
+        ctx.fireChannelRead(msg); // Vert.x answers 400 and closes; its decoder drops the rest meanwhile
+        if (!ctx.isRemoved()) {
+          ctx.pipeline().remove(this);
+        }
+        return;
+      }
       boolean last = msg instanceof LastHttpContent;
-      boolean chunkedBodyNext = !last && msg instanceof HttpRequest request && request.decoderResult().isSuccess()
-          && HttpUtil.isTransferEncodingChunked(request);
+      boolean chunkedBodyNext = !last && msg instanceof HttpRequest request && chunkedBodyFollows(request);
       ctx.fireChannelRead(msg);
       if ((last || chunkedBodyNext) && !ctx.isRemoved()) {
         takeOver(ctx, chunkedBodyNext);
@@ -215,8 +228,8 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
     private void takeOver(ChannelHandlerContext ctx, boolean chunkedBodyNext) {
       ChannelPipeline p = ctx.pipeline();
       p.remove(this);
-      if (!(p.get("httpDecoder") instanceof HttpRequestDecoder) || p.get("httpDecoder") instanceof StrictRequestDecoder) {
-        return; // upgraded, or closing
+      if (!(p.get("httpDecoder") instanceof HttpRequestDecoder)) {
+        return; // upgraded (a WebSocket: Vert.x took the decoder out)
       }
       StrictRequestDecoder strict = new StrictRequestDecoder(options, chunkedBodyNext);
       strict.malformedBody = malformedBody;
