@@ -4,13 +4,12 @@ import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.channel.unix.Socket;
 import io.netty.channel.unix.UnixChannel;
+import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -39,26 +38,17 @@ final class PausedResetSweep {
   private static final int ETIMEDOUT = 110;
 
   /** How often a loop's connections are checked: the longest a missed reset keeps a connection open. */
-  static final long PERIOD_MILLIS = 250;
+  private static final long PERIOD_MILLIS = 250;
 
   /** {@code -Dtether.pausedResetSweep=false} turns it off (to compare). */
   private static final boolean ENABLED =
       Boolean.parseBoolean(System.getProperty("tether.pausedResetSweep", "true"));
 
-  private static final Map<EventLoop, PausedResetSweep> SWEEPS = new ConcurrentHashMap<>();
+  /** Each event loop's sweep, owned by that loop's thread (where channels are added, removed and swept). */
+  private static final FastThreadLocal<PausedResetSweep> SWEEP = new FastThreadLocal<>();
 
-  private final EventLoop loop;
-  private final Set<Channel> channels = new LinkedHashSet<>(); // the loop's only
+  private final Set<Channel> channels = new LinkedHashSet<>();
   private ScheduledFuture<?> task;
-
-  private PausedResetSweep(EventLoop loop) {
-    this.loop = loop;
-  }
-
-  /** Whether {@code ch} needs watching: a connection of Netty's io_uring transport. */
-  static boolean applies(Channel ch) {
-    return ENABLED && ch instanceof UnixChannel && ch.getClass().getName().startsWith("io.netty.channel.uring.");
-  }
 
   /** {@link #watch(Channel)} of a Vert.x connection's channel. */
   static void watch(io.vertx.core.http.HttpConnection connection) {
@@ -67,9 +57,9 @@ final class PausedResetSweep {
     }
   }
 
-  /** Watches {@code ch} until it closes, if it is an io_uring connection; otherwise does nothing. */
+  /** Watches {@code ch} until it closes, if it is a connection of Netty's io_uring transport; else does nothing. */
   static void watch(Channel ch) {
-    if (!applies(ch)) {
+    if (!ENABLED || !(ch instanceof UnixChannel) || !ch.getClass().getName().startsWith("io.netty.channel.uring.")) {
       return;
     }
     EventLoop loop = ch.eventLoop();
@@ -84,24 +74,29 @@ final class PausedResetSweep {
     if (!ch.isOpen()) {
       return;
     }
-    PausedResetSweep sweep = SWEEPS.computeIfAbsent(loop, PausedResetSweep::new);
+    PausedResetSweep sweep = SWEEP.get();
+    if (sweep == null) {
+      sweep = new PausedResetSweep();
+      SWEEP.set(sweep);
+    }
     if (sweep.channels.add(ch)) {
-      ch.closeFuture().addListener(f -> sweep.remove(ch));
-      if (sweep.task == null) {
-        sweep.task = loop.scheduleAtFixedRate(sweep::sweep, PERIOD_MILLIS, PERIOD_MILLIS, TimeUnit.MILLISECONDS);
+      PausedResetSweep owner = sweep;
+      ch.closeFuture().addListener(f -> owner.remove(ch));
+      if (owner.task == null) {
+        owner.task = loop.scheduleAtFixedRate(owner::sweep, PERIOD_MILLIS, PERIOD_MILLIS, TimeUnit.MILLISECONDS);
       }
     }
   }
 
   private void remove(Channel ch) {
+    EventLoop loop = ch.eventLoop();
     if (!loop.inEventLoop()) {
       loop.execute(() -> remove(ch));
       return;
     }
     if (channels.remove(ch) && channels.isEmpty()) {
-      task.cancel(false);
+      task.cancel(false); // nothing runs on a loop without io_uring connections
       task = null;
-      SWEEPS.remove(loop, this);
     }
   }
 
@@ -123,7 +118,7 @@ final class PausedResetSweep {
   }
 
   /** Whether the socket holds an error that ended the connection (a reset...), not read yet. Reading it clears it. */
-  static boolean pendingError(Channel ch) {
+  private static boolean pendingError(Channel ch) {
     try {
       if (((UnixChannel) ch).fd() instanceof Socket s && s.isOpen()) {
         int error = s.getSoError();
@@ -135,10 +130,5 @@ final class PausedResetSweep {
     } catch (java.io.IOException e) {
       return true; // the socket is gone: the connection is of no further use
     }
-  }
-
-  /** How many loops have a sweep running now (tests). */
-  static int running() {
-    return SWEEPS.size();
   }
 }

@@ -24,14 +24,6 @@ final class CookieSticky implements StickySession {
   /** What follows the value in Set-Cookie: [0] on plain HTTP, [1] on HTTPS. */
   private final String[] suffix = new String[2];
   private final LongSupplier epochSeconds;
-  /**
-   * Each event loop's recent Set-Cookie headers, by the signed value's hash: {@link SignedCookie#encode} gives a loop
-   * the same String for every new user of one server within a second, so the header is built once per value.
-   */
-  private final ThreadLocal<SetCookie[]> recent = ThreadLocal.withInitial(() -> new SetCookie[RECENT]);
-  private static final int RECENT = 8;
-
-  private record SetCookie(String value, boolean https, String header) {}
 
   CookieSticky(StickyConfig.Cookie config) {
     this(config, () -> System.currentTimeMillis() / 1000);
@@ -94,15 +86,9 @@ final class CookieSticky implements StickySession {
       }
       issuedAt = c.issuedAt;
     }
-    String value = signer.encode(servedBy.name(), issuedAt, now);
-    SetCookie[] headers = recent.get();
-    int slot = value.hashCode() & (RECENT - 1);
-    SetCookie header = headers[slot];
-    if (header == null || header.value != value || header.https != https) { // (identity: encode's own String)
-      header = new SetCookie(value, https, prefix + value + suffix[https ? 1 : 0]);
-      headers[slot] = header;
-    }
-    responseHeaders.add(HttpHeaders.SET_COOKIE, header.header);
+    // (SignedCookie caches the signed value per event loop; the header around it is one concatenation)
+    responseHeaders.add(HttpHeaders.SET_COOKIE,
+        prefix + signer.encode(servedBy.name(), issuedAt, now) + suffix[https ? 1 : 0]);
   }
 
   private String securityAttributes(boolean https) {
