@@ -75,7 +75,8 @@ final class ServerMeters {
 
   Counter error(String kind) {
     return errors.computeIfAbsent(kind, k -> Counter.builder("tether.upstream.errors")
-        .description("Failed attempts (connect_failed, timeout, reset, broken_response) and 5xx answers, by kind")
+        .description("Failed attempts (connect_failed, timeout, reset, broken_response, invalid_response) and 5xx"
+            + " answers, by kind")
         .tags(tags.and("kind", k)).register(registry));
   }
 }

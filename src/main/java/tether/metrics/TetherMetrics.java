@@ -42,7 +42,7 @@ public final class TetherMetrics implements ProxyListener, ServerEvents {
   public static final String[] STATES = {"up", "down", "ejected", "drain", "disabled"};
   /** Kinds of server errors: the proxy's failure reasons, and 5xx answers. Always present, so zeros show. */
   public static final List<String> ERROR_KINDS = List.of("connect_failed", "timeout", "reset", "broken_response",
-      "status_5xx");
+      "invalid_response", "status_5xx");
 
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final Map<BackendState, ServerMeters> servers = new ConcurrentHashMap<>();

@@ -22,6 +22,11 @@ import tether.config.RetryAfterSend;
  *       another server, and only with {@code retry_after_send: idempotent} (the default, nginx's
  *       {@code proxy_next_upstream error timeout}: at-least-once). With {@code never} (HAProxy's default, at-most-once)
  *       it fails: a GET that reached a server that then died may have run there.</li>
+ *   <li>A response Tether cannot relay ({@link Kind#INVALID_RESPONSE}: a {@code 101} to a request that asked for no
+ *       switch) fails with 502 and is never sent elsewhere: the server answered, so the request ran there. nginx
+ *       counts its {@code invalid_header} as a failed attempt but retries it only with
+ *       {@code proxy_next_upstream invalid_header}, not by default; HAProxy only with {@code retry-on junk-response};
+ *       Envoy answers its upstream protocol error with 502 and retries only with {@code retry_on: reset}.</li>
  *   <li>Otherwise: 504 for a timeout, 502 for anything else.</li>
  * </ol>
  */
@@ -34,7 +39,13 @@ final class Failover {
     RESET_BEFORE_RESPONSE("reset"),
     RESET_ON_REUSED("reused_connection"),
     RESPONSE_TIMEOUT("timeout"),
-    BROKEN_BODY("broken_response");
+    BROKEN_BODY("broken_response"),
+    /**
+     * A response head that cannot be relayed: a {@code 101 Switching Protocols} to a request that asked for no switch
+     * (or to another protocol than the {@code websocket} it asked for). RFC 9110 §7.8: a server must not switch to a
+     * protocol the request's {@code Upgrade} did not list; relayed, the client would stop speaking HTTP to Tether.
+     */
+    INVALID_RESPONSE("invalid_response");
 
     private final String label;
 
@@ -93,6 +104,9 @@ final class Failover {
   static Decision decide(Kind kind, Phase phase, Request request, int attemptsLeft, boolean freshRetried) {
     if (phase == Phase.RESPONSE_STARTED) {
       return Decision.CLOSE;
+    }
+    if (kind == Kind.INVALID_RESPONSE) {
+      return Decision.BAD_GATEWAY; // the server answered: the request ran there (nginx's invalid_header, not retried)
     }
     boolean resendable = isIdempotent(request.method()) && request.replayable();
     if (kind == Kind.RESET_ON_REUSED && resendable && !freshRetried) {

@@ -299,21 +299,17 @@ final class FastExchange implements FastPool.Link.Reader {
   private boolean respond(HttpResponse head) {
     Backend backend = attempt.backend;
     ProxyListener listener = front.proxy.listener();
-    attempt.responded = true;
-    status = head.status().code();
+    int code = head.status().code();
     listener.firstByte(backend, lastDataNanos - attempt.startNanos); // (read just now)
-    backend.reportResponse(status);
-    listener.backendResponded(backend, status);
-    if (status == 101) {
-      dropLink();
-      if (front.closing()) {
-        closedUnanswered(502);
-        return false;
-      }
-      front.handover(this, Handover.refused(upstream, placement, attempt, 502,
-          "upstream server switched protocols unasked", requestId));
+    if (code == 101) {
+      // a switch nobody asked for (a handshake never takes this path): a failed attempt, as on the Vert.x path
+      failed(Failover.Kind.INVALID_RESPONSE, Failover.Phase.SENT);
       return false;
     }
+    attempt.responded = true;
+    status = code;
+    backend.reportResponse(status);
+    listener.backendResponded(backend, status);
     // the backend's head goes on to the client, edited in place (its headers were validated as they were decoded)
     MultiMap out = (MultiMap) head.headers();
     backendKeepAlive = HttpUtil.isKeepAlive(head);

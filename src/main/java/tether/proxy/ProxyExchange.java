@@ -208,11 +208,7 @@ final class ProxyExchange {
       return;
     }
     attempt = h.attempt();
-    if (h.status() != 0) {
-      fail(h.status(), h.message(), true);
-    } else {
-      attemptFailed(attempt, h.kind());
-    }
+    attemptFailed(attempt, h.kind());
   }
 
   /** On Tether's own answers: the Server policy and the route's response rules. */
@@ -280,6 +276,7 @@ final class ProxyExchange {
       }
       case RETRY_ELSEWHERE -> nextAttempt(kind);
       case FAIL -> fail(decision.status(), decision.status() == 504 ? "upstream server did not answer in time"
+          : kind == Failover.Kind.INVALID_RESPONSE ? "upstream server switched protocols unasked"
           : "upstream server unreachable or broken");
       case CLOSE_CLIENT -> {
         ErrorResponses.abort(req);

@@ -21,7 +21,8 @@ import tether.upstream.Backend;
  * compressed if the route says so ({@link Compression}), timed by the attempt's {@link SilenceTimeout} and piped with
  * the client's backpressure. A body cut short closes the client connection, so the response reads as truncated, and
  * counts against the server; a client that hangs up mid-body is its own doing (499). A 101 accepting a WebSocket
- * handshake turns both connections into a {@link Tunnel}; a 101 nobody asked for is a 502. One per relayed body,
+ * handshake turns both connections into a {@link Tunnel}; a 101 nobody asked for is a failed attempt
+ * ({@link Failover.Kind#INVALID_RESPONSE}: 502, the connection closed, the server blamed). One per relayed body,
  * the continuation of the sticky session's sharing; event-loop confined.
  */
 final class ResponseRelay implements Handler<AsyncResult<Void>> {
@@ -49,21 +50,22 @@ final class ResponseRelay implements Handler<AsyncResult<Void>> {
 
   /** The head of {@code in}, the response to attempt {@code a} of {@code x}, arrived: it goes to the client. */
   static void relay(ProxyExchange x, Attempt a, HttpClientResponse in) {
-    a.responded = true;
     Backend backend = a.backend;
     x.ctx.listener().firstByte(backend, System.nanoTime() - a.startNanos);
-    backend.reportResponse(in.statusCode());
-    x.ctx.listener().backendResponded(backend, in.statusCode());
-    if (x.finished) {
-      in.request().reset();
-      return;
-    }
     int status = in.statusCode();
     if (status == 101 && !(x.upgrade && Handshake.accepted(in.headers()))) {
-      // a switch nobody asked for, or to another protocol: relayed, the client would stop speaking HTTP to Tether
+      // a switch nobody asked for, or to another protocol: relayed, the client would stop speaking HTTP to Tether.
+      // Not a response (nothing of it is relayed, it ends no run of failures): a failed attempt, as on the fast path
       in.exceptionHandler(err -> { });
       in.request().connection().close(); // never back to the pool: the server no longer speaks HTTP on it
-      x.fail(502, "upstream server switched protocols unasked", true);
+      x.attemptFailed(a, Failover.Kind.INVALID_RESPONSE);
+      return;
+    }
+    a.responded = true;
+    backend.reportResponse(status);
+    x.ctx.listener().backendResponded(backend, status);
+    if (x.finished) {
+      in.request().reset();
       return;
     }
     HttpServerResponse resp = x.req.response();

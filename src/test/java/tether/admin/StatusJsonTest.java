@@ -75,7 +75,7 @@ class StatusJsonTest extends ProxyTestBase {
     JsonObject fresh = server("web1");
     assertThat(counts(fresh.getJsonObject("errors"))).containsExactly(Map.entry("connect_failed", 0L),
         Map.entry("timeout", 0L), Map.entry("reset", 0L), Map.entry("broken_response", 0L),
-        Map.entry("status_5xx", 0L));
+        Map.entry("invalid_response", 0L), Map.entry("status_5xx", 0L));
     assertThat(counts(app().getJsonObject("repins"))).isEmpty();
 
     CookieClient user = new CookieClient(tether);

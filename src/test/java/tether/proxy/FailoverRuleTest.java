@@ -39,6 +39,11 @@ class FailoverRuleTest {
       "RESPONSE_TIMEOUT,      SENT,             GET,    true,  NEVER,      2, false, FAIL,            504",
       "RESPONSE_TIMEOUT,      SENT,             POST,   false, IDEMPOTENT, 2, false, FAIL,            504",
       "RESPONSE_TIMEOUT,      SENT,             GET,    true,  IDEMPOTENT, 0, false, FAIL,            504",
+      // a response that cannot be relayed (an unasked 101): the server answered, so never sent elsewhere
+      "INVALID_RESPONSE,      SENT,             GET,    true,  IDEMPOTENT, 2, false, FAIL,            502",
+      "INVALID_RESPONSE,      SENT,             HEAD,   true,  IDEMPOTENT, 1, false, FAIL,            502",
+      "INVALID_RESPONSE,      SENT,             POST,   false, IDEMPOTENT, 2, false, FAIL,            502",
+      "INVALID_RESPONSE,      SENT,             GET,    true,  NEVER,      0, false, FAIL,            502",
       // once the response started: never retried, the client connection closes
       "BROKEN_BODY,           RESPONSE_STARTED, GET,    true,  IDEMPOTENT, 2, false, CLOSE_CLIENT,    0",
       "RESET_ON_REUSED,       RESPONSE_STARTED, GET,    true,  IDEMPOTENT, 2, false, CLOSE_CLIENT,    0",
@@ -53,7 +58,8 @@ class FailoverRuleTest {
 
   @ParameterizedTest(name = "{0} blames the server: {1}")
   @CsvSource({"CONNECT_REFUSED, true", "CONNECT_TIMEOUT, true", "RESET_BEFORE_RESPONSE, true",
-      "RESET_ON_REUSED, false", "RESPONSE_TIMEOUT, true", "BROKEN_BODY, true"})
+      "RESET_ON_REUSED, false", "RESPONSE_TIMEOUT, true", "BROKEN_BODY, true",
+      "INVALID_RESPONSE, true"})
   void blame(Kind kind, boolean blames) {
     assertThat(kind.blamesServer()).isEqualTo(blames);
   }

@@ -60,6 +60,19 @@ public final class RawHttp implements AutoCloseable {
     return out.toString();
   }
 
+  /**
+   * Reads one response: its head, then the {@code Content-Length} bytes of its body (none for the answer to a HEAD,
+   * or without a Content-Length). Returns what came within {@code timeoutMillis} per read, possibly less on a close.
+   */
+  public String readResponse(int timeoutMillis, boolean toHead) throws IOException {
+    String head = readUntil("\r\n\r\n", timeoutMillis);
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?im)^content-length:\\s*(\\d+)").matcher(head);
+    int length = toHead || !m.find() ? 0 : Integer.parseInt(m.group(1));
+    socket.setSoTimeout(timeoutMillis);
+    byte[] body = socket.getInputStream().readNBytes(length);
+    return head + new String(body, StandardCharsets.ISO_8859_1);
+  }
+
   /** What came back, and whether the peer closed the connection. */
   public record Read(String text, boolean closed) {}
 

@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -19,13 +20,25 @@ import java.util.regex.Pattern;
  * on a connection (its head, then {@code Content-Length} bytes of body) is added to {@code seen} and answered with
  * {@code reply} of its text; a null reply leaves the connection silent and open, {@code "CLOSE"} closes it unanswered,
  * a reply ending in {@code "#CLOSE"} is written and the connection closed. A thread per connection (tests only);
- * {@link #close} stops accepting.
+ * {@link #close} stops accepting. {@link #accepted} and {@link #closedByPeer} count connections over all its backends.
  */
 public final class ScriptedBackends implements AutoCloseable {
 
   private static final Pattern CONTENT_LENGTH = Pattern.compile("(?i)content-length: (\\d+)");
 
   private final List<ServerSocket> servers = new CopyOnWriteArrayList<>();
+  private final AtomicInteger accepted = new AtomicInteger();
+  private final AtomicInteger closedByPeer = new AtomicInteger();
+
+  /** Connections accepted so far, by all of this instance's backends. */
+  public int accepted() {
+    return accepted.get();
+  }
+
+  /** Connections the peer (the proxy) closed or reset, seen as end of stream or an error on read. */
+  public int closedByPeer() {
+    return closedByPeer.get();
+  }
 
   /** @return the port of a new backend answering as {@code reply} says */
   public int start(Function<String, String> reply, Queue<String> seen) throws IOException {
@@ -35,7 +48,12 @@ public final class ScriptedBackends implements AutoCloseable {
       while (!server.isClosed()) {
         try {
           Socket s = server.accept();
-          Thread c = new Thread(() -> serve(s, reply, seen));
+          accepted.incrementAndGet();
+          Thread c = new Thread(() -> {
+            if (!serve(s, reply, seen)) {
+              closedByPeer.incrementAndGet();
+            }
+          });
           c.setDaemon(true);
           c.start();
         } catch (IOException e) {
@@ -55,7 +73,8 @@ public final class ScriptedBackends implements AutoCloseable {
     }
   }
 
-  private static void serve(Socket s, Function<String, String> reply, Queue<String> seen) {
+  /** @return true when this side ended the connection ("CLOSE"), false when the peer closed or reset it */
+  private static boolean serve(Socket s, Function<String, String> reply, Queue<String> seen) {
     try (s) {
       InputStream in = s.getInputStream();
       OutputStream out = s.getOutputStream();
@@ -65,7 +84,7 @@ public final class ScriptedBackends implements AutoCloseable {
         int end;
         while ((end = buf.indexOf("\r\n\r\n")) < 0) {
           if (!readInto(in, b, buf)) {
-            return;
+            return false;
           }
         }
         String head = buf.substring(0, end + 4);
@@ -74,7 +93,7 @@ public final class ScriptedBackends implements AutoCloseable {
         int length = m.find() ? Integer.parseInt(m.group(1)) : 0;
         while (buf.length() < length) {
           if (!readInto(in, b, buf)) {
-            return;
+            return false;
           }
         }
         String request = head + buf.substring(0, length);
@@ -85,17 +104,17 @@ public final class ScriptedBackends implements AutoCloseable {
           continue; // silent: the next read waits (the proxy's next request, or its close)
         }
         if (r.equals("CLOSE")) {
-          return;
+          return true;
         }
         boolean close = r.endsWith("#CLOSE");
         out.write((close ? r.substring(0, r.length() - 6) : r).getBytes(StandardCharsets.ISO_8859_1));
         out.flush();
         if (close) {
-          return;
+          return true;
         }
       }
     } catch (IOException e) {
-      // the proxy left
+      return false; // the proxy left
     }
   }
 
