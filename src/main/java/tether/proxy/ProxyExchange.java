@@ -117,7 +117,7 @@ final class ProxyExchange {
     https = req.isSSL() || (trusted && "https".equalsIgnoreCase(req.getHeader("X-Forwarded-Proto")));
     forwardUri = target.originForm();
     if (route.rules() != null) {
-      rules = new BoundRouteRules(route.rules(), ctx, req, target, requestId, https);
+      rules = new BoundRouteRules(route.rules(), snapshot.config().trustedProxies(), req, target, requestId, https);
       if (rules.redirects()) {
         finish(rules.redirect(hasBody, this::decorateOwn), false, false);
         return;
