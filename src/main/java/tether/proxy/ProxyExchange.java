@@ -234,7 +234,7 @@ final class ProxyExchange {
 
   /**
    * The next attempt, on the server the placement picks next; an answer (503, or 502/504 after {@code previous})
-   * when none is left. Nothing once the exchange has ended (a held body's end read after the client left, say).
+   * when none is left. Nothing once the exchange has ended (a late callback: the exchange's end ended its attempts).
    *
    * @param previous why the last attempt failed; null for the first attempt
    */
