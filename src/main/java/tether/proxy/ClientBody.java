@@ -24,7 +24,7 @@ final class ClientBody implements ReadStream<Buffer> {
     void failed(int status, String message);
 
     /** The client closed or reset its connection (or HTTP/2 stream) before the body's end: nobody to answer. */
-    void clientLeft();
+    void clientClosed();
   }
 
   private final HttpServerRequest req;
@@ -166,7 +166,7 @@ final class ClientBody implements ReadStream<Buffer> {
     }
     failed = true;
     cancelTimer();
-    onFailure.clientLeft();
+    onFailure.clientClosed();
     if (exceptionHandler != null) {
       exceptionHandler.handle(err);
     }

@@ -142,7 +142,7 @@ final class ProxyExchange {
       limited(route.limits().route());
       return;
     }
-    req.response().closeHandler(v -> clientGone());
+    req.response().closeHandler(v -> clientClosed());
     sticky = snapshot.sticky().get(upstream.name());
     Handover h = adoptHandover();
     if (h != null && h.placement() != null) {
@@ -228,8 +228,16 @@ final class ProxyExchange {
     return replayable() && Failover.isIdempotent(req.method());
   }
 
-  /** @param previous why the last attempt failed; null for the first attempt */
+  /**
+   * The next attempt, on the server the placement picks next; an answer (503, or 502/504 after {@code previous})
+   * when none is left. Nothing once the exchange has ended (a late callback: the exchange's end ended its attempts).
+   *
+   * @param previous why the last attempt failed; null for the first attempt
+   */
   void nextAttempt(Failover.Kind previous) {
+    if (finished) {
+      return;
+    }
     Backend backend = placement.next();
     if (backend == null) {
       if (previous == null) {
@@ -243,16 +251,33 @@ final class ProxyExchange {
       freshAttempt(backend); // a tunnel neither takes a pooled connection nor gives one back
       return;
     }
-    Attempt a = new Attempt(backend, false);
-    attempt = a;
-    UpstreamRequest.pooled(this, a);
+    UpstreamRequest.pooled(this, begin(backend, false));
   }
 
-  /** An attempt on a connection of its own ({@link UpstreamRequest#dedicated}). */
+  /**
+   * An attempt on {@code backend}, on a connection of its own ({@link UpstreamRequest#dedicated}); nothing once the
+   * exchange has ended.
+   */
   void freshAttempt(Backend backend) {
-    Attempt a = new Attempt(backend, true);
+    if (!finished) {
+      UpstreamRequest.dedicated(this, begin(backend, true));
+    }
+  }
+
+  /**
+   * Makes a new attempt on {@code backend} the current one; it counts in the server's requests in flight until it
+   * ends. The one it replaces has ended already (a failed attempt is ended by {@link FailedAttempt#settle} or where
+   * it is abandoned); ending it again here does nothing, and keeps the count right if a path ever forgot. With
+   * {@link #finish}, which ends the current one, every attempt ends exactly once. Never called once finished.
+   */
+  private Attempt begin(Backend backend, boolean dedicated) {
+    Attempt previous = attempt;
+    if (previous != null) {
+      previous.end(false);
+    }
+    Attempt a = new Attempt(backend, dedicated);
     attempt = a;
-    UpstreamRequest.dedicated(this, a);
+    return a;
   }
 
   /** A failure that is the server's: its passive health, and the listeners (metrics, logs, the resolver). */
@@ -314,16 +339,21 @@ final class ProxyExchange {
     finish(status, true, false);
   }
 
-  void clientGone() {
-    // (an HTTP/2 stream also closes when both sides ended well: the response's end, not the close, finishes that)
+  /**
+   * The client's connection (or HTTP/2 stream) closed, or it reset mid-body: it left ({@link #clientLeft}), unless
+   * the response's end was written already. Then the end's write decides ({@link ResponseRelay}: the whole response,
+   * or 499 when that write fails); an HTTP/2 stream also closes when both sides ended well.
+   */
+  void clientClosed() {
     if (!req.response().ended()) {
       clientLeft();
     }
   }
 
   /**
-   * The client left before the response got through, even if its end was written already: a relay whose write
-   * failed (io_uring reports the reset with the failed write, before the channel's close event).
+   * The client left before the response got through, whatever was written: 499, the exchange ends (its attempt
+   * with it), and the backend's request is reset. Called as well by a relay whose write failed after the response's
+   * end was written (io_uring reports the reset with the failed write, before the channel's close event).
    */
   void clientLeft() {
     if (!finished) {
@@ -335,7 +365,10 @@ final class ProxyExchange {
     }
   }
 
-  /** Ends the exchange once: limits and attempt released, the record to the listeners (the access log). */
+  /**
+   * Ends the exchange once, on every path: limits released, the current attempt (and a fast-path attempt not taken
+   * over) ended, the record to the listeners (the access log). Later calls do nothing.
+   */
   void finish(int status, boolean failed, boolean truncated) {
     if (finished) {
       return;

@@ -85,10 +85,10 @@ final class RequestBody implements ClientBody.Failure {
     return sent;
   }
 
-  /** The client left mid-body: 499, and the backend's request (if any) is reset. */
+  /** The client closed or reset mid-body: {@link ProxyExchange#clientClosed}. */
   @Override
-  public void clientLeft() {
-    x.clientGone();
+  public void clientClosed() {
+    x.clientClosed();
   }
 
   /** The client's body broke: too large, too slow, malformed, or the backend stopped reading it. */
