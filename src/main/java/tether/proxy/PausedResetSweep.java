@@ -45,7 +45,12 @@ final class PausedResetSweep {
       Boolean.parseBoolean(System.getProperty("tether.pausedResetSweep", "true"));
 
   /** Each event loop's sweep, owned by that loop's thread (where channels are added, removed and swept). */
-  private static final FastThreadLocal<PausedResetSweep> SWEEP = new FastThreadLocal<>();
+  private static final FastThreadLocal<PausedResetSweep> SWEEP = new FastThreadLocal<>() {
+    @Override
+    protected PausedResetSweep initialValue() {
+      return new PausedResetSweep();
+    }
+  };
 
   private final Set<Channel> channels = new LinkedHashSet<>();
   private ScheduledFuture<?> task;
@@ -75,15 +80,10 @@ final class PausedResetSweep {
       return;
     }
     PausedResetSweep sweep = SWEEP.get();
-    if (sweep == null) {
-      sweep = new PausedResetSweep();
-      SWEEP.set(sweep);
-    }
     if (sweep.channels.add(ch)) {
-      PausedResetSweep owner = sweep;
-      ch.closeFuture().addListener(f -> owner.remove(ch));
-      if (owner.task == null) {
-        owner.task = loop.scheduleAtFixedRate(owner::sweep, PERIOD_MILLIS, PERIOD_MILLIS, TimeUnit.MILLISECONDS);
+      ch.closeFuture().addListener(f -> sweep.remove(ch));
+      if (sweep.task == null) {
+        sweep.task = loop.scheduleAtFixedRate(sweep::sweep, PERIOD_MILLIS, PERIOD_MILLIS, TimeUnit.MILLISECONDS);
       }
     }
   }

@@ -51,6 +51,15 @@ class ReloadClientAddressTest extends ProxyTestBase {
     });
   }
 
+  /** The echo backend behind a Tether that trusts no proxy and logs text to {@code accessLog}; returns the backend. */
+  private Backends.Backend startTrustingNobody() throws IOException {
+    Backends.Backend app = echo();
+    file = dir.resolve("tether.yaml");
+    accessLog = dir.resolve("access.log");
+    start(config(app, null, "text", accessLog));
+    return app;
+  }
+
   /** @param trusted {@code trusted_proxies}' entries, or none; @param format the access log's */
   private String config(Backends.Backend app, String trusted, String format, Path logPath) {
     return "listen: [{address: 127.0.0.1, port: 0}]\nadmin: {address: 127.0.0.1, port: 0}\nworkers: 1\n"
@@ -93,10 +102,7 @@ class ReloadClientAddressTest extends ProxyTestBase {
 
   @Test
   void trustedProxiesAndTheLogFormatApplyFromTheNextRequestOnConnectionsOpenBeforeTheReloadToo() throws Exception {
-    Backends.Backend app = echo();
-    file = dir.resolve("tether.yaml");
-    accessLog = dir.resolve("access.log");
-    start(config(app, null, "text", accessLog));
+    Backends.Backend app = startTrustingNobody();
     try (RawHttp before = new RawHttp(tether.port())) { // accepted before the reload, kept alive across it
       // nobody trusted: the forged address is replaced, and $client_ip is the peer
       assertThat(get(before, "/fast")).endsWith("xff=127.0.0.1 real=null"); // (fast path: a route without rules)
@@ -134,10 +140,7 @@ class ReloadClientAddressTest extends ProxyTestBase {
    */
   @Test
   void aRequestInFlightAcrossTheReloadFinishesOnTheConfigurationItStartedWith() throws Exception {
-    Backends.Backend app = echo();
-    file = dir.resolve("tether.yaml");
-    accessLog = dir.resolve("access.log");
-    start(config(app, null, "text", accessLog));
+    Backends.Backend app = startTrustingNobody();
     Promise<Void> held = Promise.promise();
     hold.set(held);
     try (RawHttp c = new RawHttp(tether.port())) {
@@ -163,10 +166,7 @@ class ReloadClientAddressTest extends ProxyTestBase {
    */
   @Test
   void aReloadThatFailsChangesNeitherTheTrustedProxiesNorTheLog() throws Exception {
-    Backends.Backend app = echo();
-    file = dir.resolve("tether.yaml");
-    accessLog = dir.resolve("access.log");
-    start(config(app, null, "text", accessLog));
+    Backends.Backend app = startTrustingNobody();
     try (RawHttp c = new RawHttp(tether.port())) {
       assertThat(get(c, "/rules/a")).endsWith("xff=127.0.0.1 real=127.0.0.1");
       Path unopenable = dir.resolve("no-such-dir").resolve("access.log");
