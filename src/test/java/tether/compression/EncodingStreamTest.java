@@ -59,9 +59,12 @@ class EncodingStreamTest {
     assertThat(heldBack).as("bytes the source produced while the sink took 256 KiB")
         .isLessThan(1024 * 1024);
 
-    while (piped.get() == null || !piped.get().isComplete()) { // a slow client: take what is queued, now and then
+    // a slow client: takes what is queued once the source was held back again (waited on, not timed: on a busy
+    // machine a take every 20 ms came before the sink filled, and the source was seldom held back)
+    for (int takes = 0; takes < 10_000 && !piped.get().isComplete(); takes++) {
+      int pauses = source.pauses;
       context.runOnContext(v -> sink.take());
-      sleep(20);
+      await().atMost(Duration.ofSeconds(5)).until(() -> source.pauses > pauses || piped.get().isComplete());
     }
     assertThat(piped.get().succeeded()).isTrue();
     assertThat(source.pauses).as("the source was held back again and again").isGreaterThan(10);

@@ -188,9 +188,9 @@ class PhpMemcachedE2ETest {
   @EnumSource(Sticky.class)
   void twentyUsersLoseNothingWhenAServerIsKilledAndStartedAgain(Sticky sticky) throws Exception {
     startTether(sticky);
-    Duration run = Duration.ofSeconds(18);
-    Duration killAt = Duration.ofSeconds(5);
-    Duration restartAt = Duration.ofSeconds(12);
+    Duration run = Duration.ofSeconds(11);
+    Duration killAt = Duration.ofSeconds(3);
+    Duration restartAt = Duration.ofSeconds(7);
     try (LoadRun load = new LoadRun(tether, 20)) {
       Apache victim = php.server(load.firstServer());
       Chaos chaos = load.clickFor(run, c -> {
