@@ -16,8 +16,10 @@ import tether.proxy.ProxyListener;
  */
 public final class AccessLog implements ProxyListener, AutoCloseable {
 
-  /** What one configuration writes with: the format is per event loop (encoders keep reusable buffers). */
-  private record Output(AccessLogConfig config, LogSink sink, ThreadLocal<LineFormat> format) {}
+  /** What one configuration writes with: an encoder and a lane per event loop (both reuse their buffers). */
+  private record Output(AccessLogConfig config, LogSink sink, ThreadLocal<Writer> writer) {}
+
+  private record Writer(LineFormat format, LogSink.Lane lane) {}
 
   private volatile Output output;
 
@@ -49,8 +51,9 @@ public final class AccessLog implements ProxyListener, AutoCloseable {
     }
     try {
       boolean json = config.format() == AccessLogConfig.Format.JSON;
-      return new Output(config, new LogSink(config.path()),
-          ThreadLocal.withInitial(json ? LineFormat::json : LineFormat::text));
+      LogSink sink = new LogSink(config.path());
+      return new Output(config, sink,
+          ThreadLocal.withInitial(() -> new Writer(json ? LineFormat.json() : LineFormat.text(), sink.lane())));
     } catch (IOException e) {
       throw new UncheckedIOException("access_log.path " + config.path() + ": " + e.getMessage(), e);
     }
@@ -60,7 +63,9 @@ public final class AccessLog implements ProxyListener, AutoCloseable {
   public void exchangeEnded(ExchangeRecord r) {
     Output o = output;
     if (o.sink() != null) {
-      o.sink().offer(o.format().get().encode(r, System.currentTimeMillis()));
+      Writer w = o.writer().get();
+      AsciiLine line = w.format().encode(r, System.currentTimeMillis());
+      w.lane().append(line.array(), line.length());
     }
   }
 

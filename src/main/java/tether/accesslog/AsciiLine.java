@@ -1,13 +1,15 @@
 package tether.accesslog;
 
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
  * A reusable byte buffer one access-log line is written into, byte by byte (no String built per line): ASCII
- * text, decimal numbers, zero-padded milliseconds and {@code \xHH} escapes. Thread confined, like its encoder.
+ * text, decimal numbers, zero-padded milliseconds and {@code \xHH} escapes; an {@link OutputStream} too, for
+ * Jackson's generator (JSON lines). Thread confined, like its encoder.
  */
-final class AsciiLine {
+final class AsciiLine extends OutputStream {
 
   private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
   private byte[] buf;
@@ -110,6 +112,27 @@ final class AsciiLine {
     buf[len++] = (byte) ('0' + v / 10 % 10);
     buf[len++] = (byte) ('0' + v % 10);
     return this;
+  }
+
+  @Override
+  public void write(int b) {
+    byteValue(b);
+  }
+
+  @Override
+  public void write(byte[] b, int off, int n) {
+    ensure(n);
+    System.arraycopy(b, off, buf, len, n);
+    len += n;
+  }
+
+  /** The line's bytes are {@code [0, length())} of this array, until the next change. */
+  byte[] array() {
+    return buf;
+  }
+
+  int length() {
+    return len;
   }
 
   byte[] toByteArray() {

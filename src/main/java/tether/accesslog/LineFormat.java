@@ -2,7 +2,6 @@ package tether.accesslog;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -25,7 +24,8 @@ abstract class LineFormat {
   private static final DateTimeFormatter CLF_SECOND =
       DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss", Locale.ROOT).withZone(ZoneOffset.UTC);
 
-  abstract byte[] encode(ExchangeRecord r, long epochMillis);
+  /** The line for {@code r}, in this encoder's buffer: valid until its next call. */
+  abstract AsciiLine encode(ExchangeRecord r, long epochMillis);
 
   static LineFormat text() {
     return new Text();
@@ -41,7 +41,7 @@ abstract class LineFormat {
     private byte[] secondText;
 
     @Override
-    byte[] encode(ExchangeRecord r, long epochMillis) {
+    AsciiLine encode(ExchangeRecord r, long epochMillis) {
       b.reset();
       b.ascii(r.clientAddress()).ascii(" - - [");
       time(epochMillis);
@@ -63,7 +63,7 @@ abstract class LineFormat {
       if (r.truncated()) {
         b.ascii(" truncated");
       }
-      return b.ascii("\n").toByteArray();
+      return b.ascii("\n");
     }
 
     private void time(long epochMillis) {
@@ -88,10 +88,10 @@ abstract class LineFormat {
 
   private static final class Json extends LineFormat {
     private static final JsonFactory FACTORY = new JsonFactory();
-    private final ByteArrayOutputStream bytes = new ByteArrayOutputStream(512);
+    private final AsciiLine bytes = new AsciiLine(512);
 
     @Override
-    byte[] encode(ExchangeRecord r, long epochMillis) {
+    AsciiLine encode(ExchangeRecord r, long epochMillis) {
       bytes.reset();
       try (JsonGenerator g = FACTORY.createGenerator(bytes)) {
         g.writeStartObject();
@@ -124,8 +124,7 @@ abstract class LineFormat {
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
-      bytes.write('\n');
-      return bytes.toByteArray();
+      return bytes.byteValue('\n');
     }
   }
 

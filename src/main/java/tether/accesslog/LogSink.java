@@ -9,31 +9,37 @@ import java.util.List;
 import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Where access-log lines go: a bounded lock-free queue (Netty's MPSC array queue) the event loops offer encoded
- * lines to (never blocking: a full queue drops the line and counts it), drained by one writer thread in large
- * writes to a file (appended) or standard output. The writer is never signalled per line: it drains, writes, then
- * sleeps {@link #FLUSH_INTERVAL_NANOS}, so a line reaches the file within ~10 ms (nginx's
- * {@code access_log ... buffer= flush=} trade, with a flush far shorter than nginx's usual seconds).
- * {@link #reopenAll} opens the file again by its name after logrotate renamed it (nginx's USR1);
- * {@link #close} writes out what is queued. Logback is kept off this path: no per-line event objects or layouts.
+ * Where access-log lines go: each thread that logs (an event loop) appends its encoded lines to a {@link Lane} of
+ * its own, a chain of 64 KiB chunks it fills in order, and one writer thread reads behind every lane and writes what
+ * was appended in large writes to a file (appended) or standard output. Nothing is allocated or locked per line and
+ * the writer is never signalled: it writes, then sleeps {@link #FLUSH_INTERVAL_NANOS}, so a line reaches the file
+ * within ~10 ms (nginx's {@code access_log ... buffer= flush=}, per worker as there, with a far shorter flush).
+ * A lane holds at most {@value #MAX_CHUNKS} chunks (16 MiB) waiting for the disk; beyond, lines are dropped and
+ * counted, never waited for. Lines of one lane keep their order; two lanes' lines interleave by 10 ms batches.
+ * {@link #reopenAll} opens the file again by its name after logrotate renamed it (nginx's USR1); {@link #close}
+ * writes out what was appended. Logback is kept off this path: no per-line event objects or layouts.
  */
 final class LogSink implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(LogSink.class);
   private static final Set<LogSink> OPEN = ConcurrentHashMap.newKeySet();
-  private static final int BATCH_BYTES = 256 * 1024;
+  static final int CHUNK_BYTES = 64 * 1024;
+  static final int MAX_CHUNKS = 256;
   // waking the writer per line cost a fifth of a core at 30k req/s (futex wake + park, bench/results profile)
   private static final long FLUSH_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
   private final String path;
-  private final Queue<byte[]> queue = PlatformDependent.newFixedMpscQueue(65_536);
+  private final Queue<Lane> lanes = new ConcurrentLinkedQueue<>();
   private final AtomicLong dropped = new AtomicLong();
   private final Thread writer;
   private volatile boolean reopenRequested;
@@ -63,11 +69,11 @@ final class LogSink implements AutoCloseable {
     return paths;
   }
 
-  /** Queues one encoded line; never blocks. */
-  void offer(byte[] line) {
-    if (!queue.offer(line)) {
-      dropped.incrementAndGet();
-    }
+  /** A new lane for the calling thread, which alone may then {@link Lane#append} to it. */
+  Lane lane() {
+    Lane lane = new Lane();
+    lanes.add(lane);
+    return lane;
   }
 
   /** Lines dropped because the writer could not keep up. */
@@ -75,32 +81,115 @@ final class LogSink implements AutoCloseable {
     return dropped.get();
   }
 
+  /**
+   * One thread's lines: the thread appends to the last chunk and links a new one when it is full; the writer reads
+   * from the first, up to what was published, and recycles a chunk once a successor is linked and it is written.
+   */
+  final class Lane {
+    /** The appending thread's chunk. */
+    private Chunk last;
+    /** The writer's chunk (set before the lane is published to the writer, then the writer's alone). */
+    private Chunk first;
+    /** Written chunks, back from the writer (one producer, one consumer). */
+    private final Queue<Chunk> free = PlatformDependent.newFixedMpscQueue(MAX_CHUNKS);
+    /** Chunks that exist (the appending thread adds, the writer subtracts an oversized one it drops). */
+    private final AtomicInteger chunks = new AtomicInteger(1);
+
+    private Lane() {
+      first = last = new Chunk(CHUNK_BYTES);
+    }
+
+    /** Appends one line (bytes {@code [0, length)} of {@code line}); never blocks: dropped and counted when full. */
+    void append(byte[] line, int length) {
+      Chunk c = last;
+      if (CHUNK_BYTES - c.limit < length || c.bytes.length != CHUNK_BYTES) {
+        Chunk next = take(length);
+        if (next == null) {
+          dropped.incrementAndGet();
+          return;
+        }
+        c.next = next; // after c's last publish: the writer reads c to its end, then moves on
+        last = c = next;
+      }
+      System.arraycopy(line, 0, c.bytes, c.limit, length);
+      c.limit += length;
+      Chunk.PUBLISHED.lazySet(c, c.limit);
+    }
+
+    /** A recycled chunk, a new one, or null at the cap; a line longer than a chunk gets one of its size. */
+    private Chunk take(int length) {
+      if (length <= CHUNK_BYTES) {
+        Chunk recycled = free.poll();
+        if (recycled != null) {
+          recycled.limit = 0;
+          Chunk.PUBLISHED.lazySet(recycled, 0);
+          return recycled;
+        }
+      }
+      if (chunks.get() >= MAX_CHUNKS) {
+        return null;
+      }
+      chunks.incrementAndGet();
+      return new Chunk(Math.max(length, CHUNK_BYTES));
+    }
+
+    /** Writer thread: writes what was published since the last pass. */
+    private void writeTo(OutputStream to) throws IOException {
+      Chunk c = first;
+      while (true) {
+        writePublished(c, to);
+        Chunk next = c.next;
+        if (next == null) {
+          return;
+        }
+        writePublished(c, to); // (published before next was linked: c's end)
+        first = next;
+        c.next = null;
+        c.written = 0;
+        if (c.bytes.length != CHUNK_BYTES || !free.offer(c)) {
+          chunks.decrementAndGet();
+        }
+        c = next;
+      }
+    }
+
+    private void writePublished(Chunk c, OutputStream to) throws IOException {
+      int published = c.published;
+      if (published > c.written) {
+        to.write(c.bytes, c.written, published - c.written);
+        c.written = published;
+      }
+    }
+  }
+
+  /** A run of whole lines: filled by the lane's thread up to {@code limit}, visible to the writer up to published. */
+  private static final class Chunk {
+    static final AtomicIntegerFieldUpdater<Chunk> PUBLISHED =
+        AtomicIntegerFieldUpdater.newUpdater(Chunk.class, "published");
+    final byte[] bytes;
+    int limit;
+    volatile int published;
+    volatile Chunk next;
+    /** The writer's: bytes already written. */
+    int written;
+
+    Chunk(int size) {
+      bytes = new byte[size];
+    }
+  }
+
   private OutputStream open() throws IOException {
     return path == null ? System.out : new FileOutputStream(path, true);
   }
 
   private void drain() {
-    byte[] buffer = new byte[BATCH_BYTES];
     while (true) {
-      boolean last = stopping; // read before draining: what was offered before close() is written
-      int used = 0;
+      boolean last = stopping; // read before writing: what was appended before close() is written
       try {
-        for (byte[] line = queue.poll(); line != null; line = queue.poll()) {
-          if (used + line.length > buffer.length) {
-            out.write(buffer, 0, used);
-            used = 0;
-          }
-          if (line.length > buffer.length) {
-            out.write(line);
-          } else {
-            System.arraycopy(line, 0, buffer, used, line.length);
-            used += line.length;
-          }
+        for (Lane lane : lanes) {
+          lane.writeTo(out);
         }
-        if (used > 0) {
-          out.write(buffer, 0, used);
-          out.flush();
-        }
+        out.flush();
       } catch (IOException e) {
         LOG.error("access log {}: {}", path == null ? "stdout" : path, e.toString());
       }
@@ -111,7 +200,7 @@ final class LogSink implements AutoCloseable {
       if (last) {
         break;
       }
-      // after every pass, not only an empty one: under load, one write per 10 ms instead of one per few lines
+      // after every pass, not only an empty one: under load, one write per lane per 10 ms, not one per few lines
       LockSupport.parkNanos(this, FLUSH_INTERVAL_NANOS);
     }
     closeStream();
@@ -137,7 +226,7 @@ final class LogSink implements AutoCloseable {
     }
   }
 
-  /** Writes out what is queued (waiting up to a second), then closes the file. */
+  /** Writes out what was appended (waiting up to a second), then closes the file. */
   @Override
   public void close() {
     OPEN.remove(this);

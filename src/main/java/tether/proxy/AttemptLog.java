@@ -7,6 +7,15 @@ package tether.proxy;
  */
 final class AttemptLog {
 
+  /** "100" to "599": a status's text without a String made per request. */
+  private static final String[] STATUS_TEXT = new String[600];
+
+  static {
+    for (int s = 100; s < STATUS_TEXT.length; s++) {
+      STATUS_TEXT[s] = Integer.toString(s);
+    }
+  }
+
   private StringBuilder addresses;
   private StringBuilder outcomes;
 
@@ -23,12 +32,15 @@ final class AttemptLog {
 
   /** An attempt's {@code upstream_addr} entry. */
   static String address(Attempt a) {
-    return String.valueOf(a.backend.address());
+    return a.backend.addressText();
   }
 
   /** An attempt's {@code upstream_status} entry when it did not fail: the status it ended with, or "-". */
   static String outcome(Attempt a, int status) {
-    return a.responded ? Integer.toString(status) : "-";
+    if (!a.responded) {
+      return "-";
+    }
+    return status >= 100 && status < STATUS_TEXT.length ? STATUS_TEXT[status] : Integer.toString(status);
   }
 
   /** @return {addresses, outcomes}, the last attempt included; nulls without any attempt */

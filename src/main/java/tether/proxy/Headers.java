@@ -2,6 +2,8 @@ package tether.proxy;
 
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.impl.headers.HeadersMultiMap;
+import java.util.Iterator;
 import java.util.Map;
 
 /** Copies end-to-end headers: hop-by-hop ones (RFC 9110 §7.6.1) and those the Connection header lists stay behind. */
@@ -11,6 +13,14 @@ final class Headers {
       "trailer", "transfer-encoding", "upgrade", "proxy-authenticate", "proxy-authorization"};
 
   private Headers() {}
+
+  /**
+   * {@code headers}' lines in order: on Vert.x's own map without the String entry its iterator wraps around every
+   * line (two objects per request and line, on the request path); keys and values are Strings as Netty decoded them.
+   */
+  static Iterator<? extends Map.Entry<? extends CharSequence, ? extends CharSequence>> lines(MultiMap headers) {
+    return headers instanceof HeadersMultiMap vertx ? vertx.iteratorCharSequence() : headers.iterator();
+  }
 
   static void copyEndToEnd(MultiMap from, MultiMap to) {
     String connection = connectionList(from);
@@ -52,15 +62,17 @@ final class Headers {
   static void copyRequestHeaders(MultiMap from, MultiMap to) {
     String connection = connectionList(from);
     String cookies = null;
-    for (Map.Entry<String, String> header : from) {
-      String name = header.getKey();
+    for (var it = lines(from); it.hasNext(); ) {
+      var header = it.next();
+      String name = header.getKey().toString();
       if (!isEndToEnd(name, connection) || name.equalsIgnoreCase("host")) {
         continue;
       }
+      String value = header.getValue().toString();
       if (name.equalsIgnoreCase("cookie")) {
-        cookies = cookies == null ? header.getValue() : cookies + "; " + header.getValue();
+        cookies = cookies == null ? value : cookies + "; " + value;
       } else {
-        to.add(name, header.getValue());
+        to.add(name, value);
       }
     }
     if (cookies != null) {

@@ -1,6 +1,7 @@
 package tether.proxy;
 
 import io.vertx.core.http.HttpServerRequest;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -10,7 +11,7 @@ import java.util.concurrent.ThreadLocalRandom;
 final class RequestIds {
 
   static final String HEADER = "X-Request-Id";
-  private static final char[] HEX = "0123456789abcdef".toCharArray();
+  private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
 
   private RequestIds() {}
 
@@ -27,13 +28,13 @@ final class RequestIds {
       }
     }
     ThreadLocalRandom random = ThreadLocalRandom.current();
-    char[] id = new char[32];
+    byte[] id = new byte[32];
     long a = random.nextLong();
     long b = random.nextLong();
     for (int i = 0; i < 16; i++) {
       id[i] = HEX[(int) (a >>> (60 - 4 * i)) & 0xf];
       id[16 + i] = HEX[(int) (b >>> (60 - 4 * i)) & 0xf];
     }
-    return new String(id);
+    return new String(id, StandardCharsets.ISO_8859_1); // (Latin-1 bytes: the String's own, no char[] between)
   }
 }

@@ -5,7 +5,6 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
 import java.util.List;
-import java.util.Map;
 import tether.config.LimitsConfig;
 
 /**
@@ -39,11 +38,13 @@ final class RequestValidator {
     boolean invalidField = false;
     boolean framed = false;
     int count = 0;
-    for (Map.Entry<String, String> h : headers) {
-      String name = h.getKey();
-      invalidField |= !validName(name) || !validValue(h.getValue());
+    for (var it = Headers.lines(headers); it.hasNext(); ) {
+      var h = it.next();
+      String name = h.getKey().toString();
+      String value = h.getValue().toString();
+      invalidField |= !validName(name) || !validValue(value);
       if (name.equalsIgnoreCase("host")) {
-        host = hosts++ == 0 ? h.getValue() : host;
+        host = hosts++ == 0 ? value : host;
       } else if (name.equalsIgnoreCase("transfer-encoding") || name.equalsIgnoreCase("content-length")) {
         framed = true;
       }

@@ -24,6 +24,11 @@ final class CookieSticky implements StickySession {
   /** What follows the value in Set-Cookie: [0] on plain HTTP, [1] on HTTPS. */
   private final String[] suffix = new String[2];
   private final LongSupplier epochSeconds;
+  /** Set-Cookie lines issued recently (direct-mapped by value; shared by the event loops: a race is a miss). */
+  private final Issued[] issued = new Issued[64];
+
+  /** One Set-Cookie line: the signer hands out one String per value (a pin's, within a second), matched by identity. */
+  private record Issued(String value, boolean https, String line) {}
 
   CookieSticky(StickyConfig.Cookie config) {
     this(config, () -> System.currentTimeMillis() / 1000);
@@ -86,9 +91,19 @@ final class CookieSticky implements StickySession {
       }
       issuedAt = c.issuedAt;
     }
-    // (SignedCookie caches the signed value per event loop; the header around it is one concatenation)
-    responseHeaders.add(HttpHeaders.SET_COOKIE,
-        prefix + signer.encode(servedBy.name(), issuedAt, now) + suffix[https ? 1 : 0]);
+    // (SignedCookie caches the signed value per event loop, and this the line around it)
+    responseHeaders.add(HttpHeaders.SET_COOKIE, setCookie(signer.encode(servedBy.name(), issuedAt, now), https));
+  }
+
+  private String setCookie(String value, boolean https) {
+    int slot = value.hashCode() & (issued.length - 1);
+    Issued recent = issued[slot];
+    if (recent != null && recent.value == value && recent.https == https) {
+      return recent.line;
+    }
+    String line = prefix + value + suffix[https ? 1 : 0];
+    issued[slot] = new Issued(value, https, line);
+    return line;
   }
 
   private String securityAttributes(boolean https) {

@@ -66,13 +66,14 @@ final class SignedCookie {
 
   String encode(String server, long issuedAt, long lastSeen) {
     Recent r = recent.get();
-    Value key = new Value(server, issuedAt, lastSeen);
-    int slot = key.hashCode() & (RECENT_SLOTS - 1);
-    if (key.equals(r.issuedFor[slot])) {
+    int slot = ((server.hashCode() * 31 + Long.hashCode(issuedAt)) * 31 + Long.hashCode(lastSeen)) & (RECENT_SLOTS - 1);
+    Value cached = r.issuedFor[slot];
+    if (cached != null && cached.issuedAt() == issuedAt && cached.lastSeen() == lastSeen
+        && cached.server().equals(server)) {
       return r.issued[slot];
     }
     String encoded = sign(server, issuedAt, lastSeen);
-    r.issuedFor[slot] = key;
+    r.issuedFor[slot] = new Value(server, issuedAt, lastSeen);
     r.issued[slot] = encoded;
     return encoded;
   }

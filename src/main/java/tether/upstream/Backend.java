@@ -18,6 +18,8 @@ public final class Backend {
   private final BackendState state;
   private final PassiveHealthConfig passive;
   private final ServerEvents events;
+  /** {@link PassiveHealthConfig#failStatuses()} as a bit set over 0-1023 (every 3-digit status; no boxing). */
+  private final long[] failStatuses = new long[16];
 
   Backend(String upstream, ServerConfig config, int index, PassiveHealthConfig passive, BackendState state,
           ResolvedAddress address, ServerEvents events) {
@@ -28,6 +30,11 @@ public final class Backend {
     this.index = index;
     this.address = address;
     this.state = state;
+    for (int s : passive.failStatuses()) {
+      if (s >= 0 && s < 64 * failStatuses.length) {
+        failStatuses[s >>> 6] |= 1L << s;
+      }
+    }
   }
 
   public String upstream() {
@@ -50,6 +57,11 @@ public final class Backend {
   /** The {@code ip:port} to dial now, or null while the server's host name does not resolve. */
   public SocketAddress address() {
     return address.current();
+  }
+
+  /** {@link String#valueOf} of {@link #address()}, made once per address (the access log's upstream_addr). */
+  public String addressText() {
+    return address.currentText();
   }
 
   /** The configured address and what it resolves to. */
@@ -96,7 +108,7 @@ public final class Backend {
 
   /** A response: a status in {@code fail_statuses} counts as a failure, anything else ends a run of failures. */
   public void reportResponse(int status) {
-    if (passive.failStatuses().contains(status)) {
+    if (status >= 0 && status < 64 * failStatuses.length && (failStatuses[status >>> 6] & (1L << status)) != 0) {
       reportFailure("status " + status);
     } else {
       state.observeSuccess(System.nanoTime());

@@ -15,8 +15,15 @@ import java.util.List;
  */
 public final class ResolvedAddress {
 
-  /** One answer: an address, or why there is none (exactly one of the two is non-null). */
-  private record Answer(SocketAddress address, String failure) {}
+  /**
+   * One answer: an address, or why there is none (exactly one of the two is non-null); {@code text} is the
+   * address as {@link String#valueOf} gives it, made once (the access log writes it per request).
+   */
+  private record Answer(SocketAddress address, String failure, String text) {
+    Answer(SocketAddress address, String failure) {
+      this(address, failure, String.valueOf(address));
+    }
+  }
 
   private static final Answer PENDING = new Answer(null, "not resolved yet");
 
@@ -58,6 +65,11 @@ public final class ResolvedAddress {
   /** The {@code ip:port} to dial, or null while the name does not resolve. */
   public SocketAddress current() {
     return answer.address;
+  }
+
+  /** {@link String#valueOf} of {@link #current()} ({@code "null"} while there is none), made once per answer. */
+  public String currentText() {
+    return answer.text;
   }
 
   /** The current address as {@code ip:port} ({@code [v6]:port}), or null. */

@@ -31,8 +31,8 @@ class LineFormatTest {
   })
   void theTextLineIsExact(String ua, long bytes, long up, long total, boolean truncated, String expectedUa,
       String times) {
-    String line = new String(LineFormat.text().encode(record(ua.strip(), bytes, up, total, truncated), AT),
-        StandardCharsets.ISO_8859_1);
+    ExchangeRecord r = record(ua.strip(), bytes, up, total, truncated);
+    String line = new String(LineFormat.text().encode(r, AT).toByteArray(), StandardCharsets.ISO_8859_1);
     assertThat(line).isEqualTo("10.0.0.7 - - [30/Nov/2026:18:04:05.007 +0000] \"GET /p?q=1 HTTP/1.1\" 200 " + bytes
         + " \"-\" \"" + expectedUa.strip() + "\" host=\"shop.example\" upstream=app server=web1"
         + " upstream_addr=\"127.0.0.1:8101\" upstream_status=\"200\" " + times.strip()

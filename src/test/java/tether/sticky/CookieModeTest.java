@@ -10,6 +10,7 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.stream.Stream;
@@ -190,6 +191,21 @@ class CookieModeTest {
     String set = response.get(HttpHeaders.SET_COOKIE);
     assertThat(set).matches("TETHER=[A-Za-z0-9_.-]+;.*").doesNotContain("127.0.0.1");
     assertThat(set.substring(set.indexOf(';'))).isEqualTo(attributes);
+  }
+
+  /** One value (the same server, the same second) over HTTP, HTTPS, HTTP: each line gets its own attributes. */
+  @Test
+  void theSameValueOverHttpAndHttpsGetsTheAttributesOfEach() {
+    Backend web1 = app.byName("web1");
+    List<String> lines = new ArrayList<>();
+    for (boolean https : new boolean[] {false, true, false, true}) {
+      MultiMap response = MultiMap.caseInsensitiveMultiMap();
+      sticky.onResponse(Pin.NONE, web1, MultiMap.caseInsensitiveMultiMap(), response, https);
+      lines.add(response.get(HttpHeaders.SET_COOKIE));
+    }
+    String value = lines.get(0).substring(0, lines.get(0).indexOf(';'));
+    assertThat(lines).allMatch(l -> l.startsWith(value + ";"), "one value");
+    assertThat(lines).extracting(l -> l.contains("; Secure")).containsExactly(false, true, false, true);
   }
 
   @Test
