@@ -63,6 +63,7 @@ public final class Tether implements AdminServer.Operations {
     listeners.add(pinned);
     this.accessLog = new AccessLog(config.accessLog());
     listeners.add(accessLog);
+    metrics.accessLogDropped(accessLog::dropped);
     this.registry = new UpstreamRegistry(ServerEvents.all(List.of(metrics, new HealthLog(this::liveUpstreams), new EjectionTimer(vertx))));
     this.proxy = new ProxyServer(vertx, registry, ProxyListener.all(listeners), resolver::resolveNew);
     this.admin = config.admin().enabled() ? new AdminServer(vertx, config.admin(), this, metrics, pinned) : null;

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
 import tether.config.AccessLogConfig;
 import tether.proxy.ExchangeRecord;
 import tether.proxy.ProxyListener;
@@ -22,10 +23,11 @@ public final class AccessLog implements ProxyListener, AutoCloseable {
   private record Writer(LineFormat format, LogSink.Lane lane) {}
 
   private volatile Output output;
+  private final AtomicLong dropped = new AtomicLong();
 
   /** @throws UncheckedIOException when {@code access_log.path} cannot be opened for appending */
   public AccessLog(AccessLogConfig config) {
-    this.output = open(config);
+    this.output = open(config, dropped);
   }
 
   /** Switches to {@code config} (a reload); the previous file gets what was queued for it, then closes. */
@@ -34,7 +36,7 @@ public final class AccessLog implements ProxyListener, AutoCloseable {
     if (Objects.equals(old.config(), config)) {
       return;
     }
-    output = open(config);
+    output = open(config, dropped);
     if (old.sink() != null) {
       old.sink().close();
     }
@@ -45,13 +47,13 @@ public final class AccessLog implements ProxyListener, AutoCloseable {
     return LogSink.reopenAll();
   }
 
-  private static Output open(AccessLogConfig config) {
+  private static Output open(AccessLogConfig config, AtomicLong dropped) {
     if (!config.enabled()) {
       return new Output(config, null, null);
     }
     try {
       boolean json = config.format() == AccessLogConfig.Format.JSON;
-      LogSink sink = new LogSink(config.path());
+      LogSink sink = new LogSink(config.path(), dropped);
       return new Output(config, sink,
           ThreadLocal.withInitial(() -> new Writer(json ? LineFormat.json() : LineFormat.text(), sink.lane())));
     } catch (IOException e) {
@@ -69,10 +71,12 @@ public final class AccessLog implements ProxyListener, AutoCloseable {
     }
   }
 
-  /** Lines dropped because the disk could not keep up (never blocking the event loop). */
+  /**
+   * Lines dropped since the start because the writer could not keep up: an event loop never waits for the disk, and
+   * holds at most 16 MiB of lines waiting for it ({@code tether_access_log_dropped_lines_total}).
+   */
   public long dropped() {
-    Output o = output;
-    return o.sink() == null ? 0 : o.sink().dropped();
+    return dropped.get();
   }
 
   /** Writes out what is queued and closes the file. */

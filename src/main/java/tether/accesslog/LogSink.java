@@ -40,15 +40,19 @@ final class LogSink implements AutoCloseable {
 
   private final String path;
   private final Queue<Lane> lanes = new ConcurrentLinkedQueue<>();
-  private final AtomicLong dropped = new AtomicLong();
+  private final AtomicLong dropped;
   private final Thread writer;
   private volatile boolean reopenRequested;
   private volatile boolean stopping;
   private OutputStream out;
 
-  /** @param path the file to append to; null for standard output */
-  LogSink(String path) throws IOException {
+  /**
+   * @param path the file to append to; null for standard output
+   * @param dropped where lines dropped because the writer could not keep up are counted (across reloads)
+   */
+  LogSink(String path, AtomicLong dropped) throws IOException {
     this.path = path;
+    this.dropped = dropped;
     this.out = open();
     writer = new Thread(this::drain, "tether-access-log");
     writer.setDaemon(true);
@@ -74,11 +78,6 @@ final class LogSink implements AutoCloseable {
     Lane lane = new Lane();
     lanes.add(lane);
     return lane;
-  }
-
-  /** Lines dropped because the writer could not keep up. */
-  long dropped() {
-    return dropped.get();
   }
 
   /**

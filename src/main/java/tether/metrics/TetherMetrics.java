@@ -83,6 +83,17 @@ public final class TetherMetrics implements ProxyListener, ServerEvents {
         .register(registry);
   }
 
+  /**
+   * {@code tether_access_log_dropped_lines_total}: access-log lines dropped because the disk could not keep up.
+   *
+   * @param dropped the running total (it never decreases, across reloads)
+   */
+  public void accessLogDropped(java.util.function.LongSupplier dropped) {
+    FunctionCounter.builder("tether.access.log.dropped.lines", dropped, d -> d.getAsLong())
+        .description("Access-log lines dropped because the disk could not keep up (an event loop never waits for it)")
+        .register(registry);
+  }
+
   private Counter reloads(String result) {
     return Counter.builder("tether.config.reloads").description("Configuration reloads by result")
         .tag("result", result).register(registry);

@@ -82,6 +82,14 @@ class OperatorMetricsTest extends ProxyTestBase {
     assertThat(metrics().get("tether_health_check_duration_seconds_sum" + WEB1)).isGreaterThan(0.0);
   }
 
+  /** The access log's dropped lines are exported from the start (LogSinkTest makes a disk that cannot keep up). */
+  @Test
+  void accessLogLinesDroppedAreExported() throws Exception {
+    Backends.Backend web1 = backends.start("web1");
+    tether = TetherHarness.startFromFile(write(config("", web1)));
+    assertThat(metrics().get("tether_access_log_dropped_lines_total")).isEqualTo(0.0);
+  }
+
   @Test
   void connectionsOverMaxConnectionsAreCountedAsRefused() throws Exception {
     Backends.Backend web1 = backends.start("web1");
