@@ -1,5 +1,6 @@
 package tether.edge;
 
+import io.netty.util.AsciiString;
 import io.vertx.core.MultiMap;
 
 /**
@@ -13,12 +14,15 @@ public enum ServerHeader {
   PASS, TETHER, REMOVE;
 
   static final String VALUE = "tether";
+  // AsciiStrings: hashed once, and copied to the wire as bytes
+  private static final AsciiString NAME = AsciiString.cached("Server");
+  private static final AsciiString TETHER_VALUE = AsciiString.cached(VALUE);
 
   /** On a backend's response, after its headers were copied. */
   public void apply(MultiMap headers) {
     switch (this) {
-      case TETHER -> headers.set("Server", VALUE);
-      case REMOVE -> headers.remove("Server");
+      case TETHER -> headers.set(NAME, TETHER_VALUE);
+      case REMOVE -> headers.remove(NAME);
       default -> { }
     }
   }
@@ -26,7 +30,7 @@ public enum ServerHeader {
   /** On an answer Tether makes itself (an error, a redirect). */
   public void applyOwn(MultiMap headers) {
     if (this == TETHER) {
-      headers.set("Server", VALUE);
+      headers.set(NAME, TETHER_VALUE);
     }
   }
 }

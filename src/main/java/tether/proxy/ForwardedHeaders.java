@@ -1,5 +1,6 @@
 package tether.proxy;
 
+import io.netty.util.AsciiString;
 import io.netty.util.NetUtil;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpServerRequest;
@@ -15,6 +16,15 @@ import tether.config.TrustedProxies;
 final class ForwardedHeaders {
 
   private static final String VIA = "1.1 tether";
+  // AsciiStrings: their case-insensitive hash is computed once (not per request), and they go to the wire as bytes
+  private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("X-Forwarded-For");
+  private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("X-Forwarded-Proto");
+  private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("X-Forwarded-Host");
+  private static final AsciiString FORWARDED = AsciiString.cached("Forwarded");
+  private static final AsciiString VIA_NAME = AsciiString.cached("Via");
+  private static final AsciiString VIA_VALUE = AsciiString.cached(VIA);
+  private static final AsciiString HTTPS = AsciiString.cached("https");
+  private static final AsciiString HTTP = AsciiString.cached("http");
 
   private ForwardedHeaders() {}
 
@@ -27,27 +37,27 @@ final class ForwardedHeaders {
     Headers.copyRequestHeaders(from, to);
     sticky.stripFromRequest(to);
     apply(client, authority, to, trusted, https);
-    to.set(RequestIds.HEADER, requestId);
+    to.set(RequestIds.NAME, requestId);
   }
 
   /** @param client the peer's address; @param authority the request's, or null */
   static void apply(String client, HostAndPort authority, MultiMap headers, boolean trusted, boolean https) {
-    String xff = trusted ? headers.get("X-Forwarded-For") : null;
-    headers.set("X-Forwarded-For", xff == null ? client : xff + ", " + client);
-    headers.set("X-Forwarded-Proto", https ? "https" : "http");
+    String xff = trusted ? headers.get(X_FORWARDED_FOR) : null;
+    headers.set(X_FORWARDED_FOR, xff == null ? client : xff + ", " + client);
+    headers.set(X_FORWARDED_PROTO, https ? HTTPS : HTTP);
     if (!trusted) {
-      headers.remove("Forwarded");
+      headers.remove(FORWARDED);
     }
-    if (!trusted || !headers.contains("X-Forwarded-Host")) {
+    if (!trusted || !headers.contains(X_FORWARDED_HOST)) {
       if (authority != null) {
-        headers.set("X-Forwarded-Host", authority.port() > 0 ? authority.host() + ":" + authority.port()
+        headers.set(X_FORWARDED_HOST, authority.port() > 0 ? authority.host() + ":" + authority.port()
             : authority.host());
       } else {
-        headers.remove("X-Forwarded-Host");
+        headers.remove(X_FORWARDED_HOST);
       }
     }
-    String via = headers.get("Via");
-    headers.set("Via", via == null ? VIA : via + ", " + VIA);
+    String via = headers.get(VIA_NAME);
+    headers.set(VIA_NAME, via == null ? VIA_VALUE : via + ", " + VIA);
   }
 
   /**

@@ -1,5 +1,6 @@
 package tether.proxy;
 
+import io.netty.util.AsciiString;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.impl.headers.HeadersMultiMap;
@@ -11,6 +12,9 @@ final class Headers {
 
   private static final String[] HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "te",
       "trailer", "transfer-encoding", "upgrade", "proxy-authenticate", "proxy-authorization"};
+  /** The same as AsciiStrings, for removal: their case-insensitive hash is computed once, not per response. */
+  private static final AsciiString[] HOP_BY_HOP_NAMES =
+      java.util.Arrays.stream(HOP_BY_HOP).map(AsciiString::cached).toArray(AsciiString[]::new);
 
   private Headers() {}
 
@@ -37,7 +41,7 @@ final class Headers {
    */
   static void removeHopByHop(MultiMap headers) {
     String connection = connectionList(headers);
-    for (String name : HOP_BY_HOP) {
+    for (AsciiString name : HOP_BY_HOP_NAMES) {
       headers.remove(name);
     }
     if (connection == null) {

@@ -1,5 +1,6 @@
 package tether.proxy;
 
+import io.netty.util.AsciiString;
 import io.vertx.core.http.HttpServerRequest;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ThreadLocalRandom;
@@ -11,6 +12,8 @@ import java.util.concurrent.ThreadLocalRandom;
 final class RequestIds {
 
   static final String HEADER = "X-Request-Id";
+  /** {@link #HEADER} as an AsciiString (hashed once) for the header maps on the request path. */
+  static final AsciiString NAME = AsciiString.cached(HEADER);
   private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
 
   private RequestIds() {}
@@ -22,7 +25,7 @@ final class RequestIds {
   /** @param headers the request's */
   static String of(io.vertx.core.MultiMap headers, boolean trusted) {
     if (trusted) {
-      String given = headers.get(HEADER);
+      String given = headers.get(NAME);
       if (given != null && !given.isEmpty() && given.length() <= 200) {
         return given;
       }

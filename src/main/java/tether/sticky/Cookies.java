@@ -15,6 +15,9 @@ public final class Cookies {
 
   /** Every value of cookie {@code name} in the request's Cookie headers, in order. */
   static List<String> values(MultiMap headers, String name) {
+    if (!headers.contains(HttpHeaders.COOKIE)) {
+      return List.of(); // (no list built for a request without cookies)
+    }
     List<String> out = List.of();
     for (String header : headers.getAll(HttpHeaders.COOKIE)) {
       int from = 0;
@@ -22,7 +25,7 @@ public final class Cookies {
         int semi = header.indexOf(';', from);
         int end = semi < 0 ? header.length() : semi;
         int eq = header.indexOf('=', from);
-        if (eq > 0 && eq < end && header.substring(from, eq).trim().equals(name)) {
+        if (eq > 0 && eq < end && named(header, from, eq, name)) {
           if (out.isEmpty()) {
             out = new ArrayList<>(1);
           }
@@ -40,25 +43,36 @@ public final class Cookies {
     return all.isEmpty() ? null : all.get(0);
   }
 
-  /** Removes cookie {@code name} from the Cookie headers (dropping a header left empty). */
+  /**
+   * Removes cookie {@code name} from the Cookie headers (a pair is named as {@link #values} reads it), dropping a
+   * header left empty; the pairs kept are joined with "; ". Headers without it are left as they are.
+   */
   static void strip(MultiMap headers, String name) {
-    List<String> cookies = headers.getAll(HttpHeaders.COOKIE);
-    if (cookies.isEmpty()) {
+    if (!headers.contains(HttpHeaders.COOKIE)) {
       return;
     }
+    List<String> cookies = headers.getAll(HttpHeaders.COOKIE);
     List<String> kept = new ArrayList<>(cookies.size());
     boolean changed = false;
     for (String header : cookies) {
-      StringBuilder rest = new StringBuilder();
-      for (String pair : header.split(";")) {
-        String trimmed = pair.trim();
-        if (trimmed.startsWith(name + "=")) {
+      StringBuilder rest = null;
+      int from = 0;
+      while (from < header.length()) {
+        int semi = header.indexOf(';', from);
+        int end = semi < 0 ? header.length() : semi;
+        int eq = header.indexOf('=', from);
+        if (eq >= 0 && eq < end && named(header, from, eq, name)) {
           changed = true;
-        } else if (!trimmed.isEmpty()) {
-          rest.append(rest.length() == 0 ? "" : "; ").append(trimmed);
+        } else {
+          String pair = header.substring(from, end).trim();
+          if (!pair.isEmpty()) {
+            rest = rest == null ? new StringBuilder(header.length()) : rest.append("; ");
+            rest.append(pair);
+          }
         }
+        from = end + 1;
       }
-      if (rest.length() > 0) {
+      if (rest != null) {
         kept.add(rest.toString());
       }
     }
@@ -66,6 +80,17 @@ public final class Cookies {
       headers.remove(HttpHeaders.COOKIE);
       kept.forEach(k -> headers.add(HttpHeaders.COOKIE, k));
     }
+  }
+
+  /** {@code header[from, to)}, trimmed as {@link String#trim} does, is {@code name}: without a substring. */
+  private static boolean named(String header, int from, int to, String name) {
+    while (from < to && header.charAt(from) <= ' ') {
+      from++;
+    }
+    while (to > from && header.charAt(to - 1) <= ' ') {
+      to--;
+    }
+    return to - from == name.length() && header.startsWith(name, from);
   }
 
   /** The value the response sets for cookie {@code name}, or null (a deletion counts as null). */

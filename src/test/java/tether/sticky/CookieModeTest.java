@@ -227,6 +227,12 @@ class CookieModeTest {
       "TETHER=x; TETHER=y     | -",
       "a=1                    | a=1",
       "XTETHER=1; TETHER2=2   | XTETHER=1; TETHER2=2",
+      "a=1;TETHER=x;b=2       | a=1; b=2",
+      "a=1 ;  TETHER=x  ; b=2 | a=1; b=2",
+      "TETHER =x; a=1         | a=1", // named as the pin is read: not forwarded either
+      "a=1; TETHER=x;         | a=1",
+      "a=1; TETHER            | a=1; TETHER", // no value: not the cookie
+      "a=1;;b=2               | a=1;;b=2", // nothing stripped: left as it came
   })
   void theCookieNeverReachesTheBackend(String cookie, String forwarded) {
     MultiMap headers = MultiMap.caseInsensitiveMultiMap().add(HttpHeaders.COOKIE, cookie);
