@@ -554,6 +554,19 @@ final class FastExchange implements FastPool.Link.Reader {
     }
   }
 
+  /**
+   * {@code authority.toString()} ({@code host[:port]}, the access log's host), as the {@code Host} header it was
+   * parsed from when that is the same text, so no String is made per request.
+   */
+  static String hostText(HostAndPort authority, String host) {
+    int port = authority.port();
+    String name = authority.host();
+    int digits = port < 0 ? -1 : port < 10 ? 1 : port < 100 ? 2 : port < 1000 ? 3 : port < 10_000 ? 4 : 5;
+    boolean same = host != null && host.length() == name.length() + 1 + digits && host.startsWith(name)
+        && (port < 0 || host.charAt(name.length()) == ':');
+    return same ? host : authority.toString(); // (a port with leading zeros or "host:" differ in length)
+  }
+
   private void finish(int finalStatus, boolean failed, boolean truncated) {
     if (finished) {
       return;
@@ -566,7 +579,8 @@ final class FastExchange implements FastPool.Link.Reader {
     front.proxy.listener().exchangeEnded(new ExchangeRecord(front.clientAddress, request.method().name(),
         request.uri(), "HTTP/1.1", finalStatus, bodyBytes, 0, upstream.name(), a.backend.name(),
         now - a.startNanos, now - startNanos, ExchangeRecords.stickyLabel(placement), placement.attempts(), truncated,
-        headers.get(HttpHeaderNames.REFERER), headers.get(HttpHeaderNames.USER_AGENT), authority.toString(),
+        headers.get(HttpHeaderNames.REFERER), headers.get(HttpHeaderNames.USER_AGENT),
+        hostText(authority, headers.get(HttpHeaderNames.HOST)),
         requestId, columns[0], columns[1])); // (failed attempts: only those retried here, during a graceful close)
   }
 }
