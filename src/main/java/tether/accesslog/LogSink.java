@@ -80,6 +80,11 @@ final class LogSink implements AutoCloseable {
     return lane;
   }
 
+  /** Lanes open: one per thread that logged and has not ended (or whose last lines are not yet written). */
+  int lanes() {
+    return lanes.size();
+  }
+
   /**
    * One thread's lines: the thread appends to the last chunk and links a new one when it is full; the writer reads
    * from the first, up to what was published, and recycles a chunk once a successor is linked and it is written.
@@ -93,6 +98,8 @@ final class LogSink implements AutoCloseable {
     private final Queue<Chunk> free = PlatformDependent.newFixedMpscQueue(MAX_CHUNKS);
     /** Chunks that exist (the appending thread adds, the writer subtracts an oversized one it drops). */
     private final AtomicInteger chunks = new AtomicInteger(1);
+    /** The appending thread: once it has ended and its lines are written, the lane goes. */
+    private final Thread owner = Thread.currentThread();
 
     private Lane() {
       first = last = new Chunk(CHUNK_BYTES);
@@ -186,7 +193,11 @@ final class LogSink implements AutoCloseable {
       boolean last = stopping; // read before writing: what was appended before close() is written
       try {
         for (Lane lane : lanes) {
+          boolean ended = !lane.owner.isAlive(); // (read before writing: what it appended is then all there)
           lane.writeTo(out);
+          if (ended) {
+            lanes.remove(lane);
+          }
         }
         out.flush();
       } catch (IOException e) {

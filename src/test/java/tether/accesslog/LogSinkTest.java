@@ -85,6 +85,25 @@ class LogSinkTest {
     assertThat(next).containsOnly(lines);
   }
 
+  /** A thread that logged and ended leaves nothing behind: its lines are written and its lane goes. */
+  @Test
+  void aLaneWhoseThreadEndedIsWrittenThenDropped() throws Exception {
+    Path file = dir.resolve("access.log");
+    LogSink sink = new LogSink(file.toString(), new AtomicLong());
+    for (int t = 0; t < 50; t++) {
+      int thread = t;
+      Thread appender = new Thread(() -> {
+        byte[] bytes = line("from " + thread);
+        sink.lane().append(bytes, bytes.length);
+      });
+      appender.start();
+      appender.join();
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> sink.lanes() == 0);
+    sink.close();
+    assertThat(Files.readAllLines(file, StandardCharsets.US_ASCII)).hasSize(50).allMatch(l -> l.startsWith("from "));
+  }
+
   @Test
   @Timeout(60)
   void aWriterThatCannotWriteDropsAndCountsLinesAndNeverBlocksTheAppender() throws Exception {
