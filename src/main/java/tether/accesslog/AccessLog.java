@@ -17,13 +17,16 @@ import tether.proxy.ProxyListener;
  */
 public final class AccessLog implements ProxyListener, AutoCloseable {
 
-  /** What one configuration writes with: an encoder and a lane per event loop (both reuse their buffers). */
-  private record Output(AccessLogConfig config, LogSink sink, ThreadLocal<Writer> writer) {}
+  /** What one configuration writes to (sink null: the access log is off). */
+  private record Output(AccessLogConfig config, LogSink sink) {}
 
-  private record Writer(LineFormat format, LogSink.Lane lane) {}
+  /** One event loop's encoder and lane for one output (both reuse their buffers). */
+  private record Writer(Output output, LineFormat format, LogSink.Lane lane) {}
 
   private volatile Output output;
   private final AtomicLong dropped = new AtomicLong();
+  /** One per AccessLog, not per output: a reload replaces a thread's writer, so the old sink is not kept by it. */
+  private final ThreadLocal<Writer> writers = new ThreadLocal<>();
 
   /** @throws UncheckedIOException when {@code access_log.path} cannot be opened for appending */
   public AccessLog(AccessLogConfig config) {
@@ -49,13 +52,10 @@ public final class AccessLog implements ProxyListener, AutoCloseable {
 
   private static Output open(AccessLogConfig config, AtomicLong dropped) {
     if (!config.enabled()) {
-      return new Output(config, null, null);
+      return new Output(config, null);
     }
     try {
-      boolean json = config.format() == AccessLogConfig.Format.JSON;
-      LogSink sink = new LogSink(config.path(), dropped);
-      return new Output(config, sink,
-          ThreadLocal.withInitial(() -> new Writer(json ? LineFormat.json() : LineFormat.text(), sink.lane())));
+      return new Output(config, new LogSink(config.path(), dropped));
     } catch (IOException e) {
       throw new UncheckedIOException("access_log.path " + config.path() + ": " + e.getMessage(), e);
     }
@@ -65,7 +65,12 @@ public final class AccessLog implements ProxyListener, AutoCloseable {
   public void exchangeEnded(ExchangeRecord r) {
     Output o = output;
     if (o.sink() != null) {
-      Writer w = o.writer().get();
+      Writer w = writers.get();
+      if (w == null || w.output() != o) {
+        boolean json = o.config().format() == AccessLogConfig.Format.JSON;
+        w = new Writer(o, json ? LineFormat.json() : LineFormat.text(), o.sink().lane());
+        writers.set(w);
+      }
       AsciiLine line = w.format().encode(r, System.currentTimeMillis());
       w.lane().append(line.array(), line.length());
     }

@@ -356,9 +356,13 @@ public final class ConfigLoader {
     Set<Integer> statuses = new HashSet<>();
     for (String s : p.stringList("fail_statuses")) {
       try {
-        statuses.add(Integer.parseInt(s.trim()));
+        int status = Integer.parseInt(s.trim());
+        if (status < 100 || status > 999) {
+          throw new NumberFormatException(); // (no response has it: it would never count)
+        }
+        statuses.add(status);
       } catch (NumberFormatException e) {
-        p.error("fail_statuses", "expected HTTP status codes, got \"" + s + "\"");
+        p.error("fail_statuses", "expected HTTP status codes (100-999), got \"" + s + "\"");
       }
     }
     PassiveHealthConfig d = defaultPassive();

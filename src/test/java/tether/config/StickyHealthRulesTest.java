@@ -168,6 +168,10 @@ class StickyHealthRulesTest {
             """,
             "t.yaml:5: upstreams.app.passive.max_eject_for: 10s is shorter than eject_for 30s (expected:"
                 + " max_eject_for >= eject_for)"),
+        row("passive fail_statuses outside 100-999", "passive: {fail_statuses: [503, 1500, 99, x]}\n",
+            "t.yaml:3: upstreams.app.passive.fail_statuses: expected HTTP status codes (100-999), got \"1500\"",
+            "t.yaml:3: upstreams.app.passive.fail_statuses: expected HTTP status codes (100-999), got \"99\"",
+            "t.yaml:3: upstreams.app.passive.fail_statuses: expected HTTP status codes (100-999), got \"x\""),
         row("passive fail_window 0 with max_fails 3", "passive: {max_fails: 3, fail_window: 0s}\n",
             "t.yaml:3: upstreams.app.passive.fail_window: 0s never ejects with max_fails 3: every failure starts a"
                 + " new window (expected: more than 0)"),
