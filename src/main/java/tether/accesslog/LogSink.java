@@ -177,19 +177,19 @@ final class LogSink implements AutoCloseable {
     private void writePublished(Chunk c, OutputStream to) {
       int published = c.published;
       if (published > c.written) {
-        written(to, c.bytes, c.written, published - c.written);
+        writeOrDrop(to, c.bytes, c.written, published - c.written);
         c.written = published;
       }
     }
   }
 
   /** Writes, or counts the lines as dropped when the write fails (never retried: no line written twice). */
-  private void written(OutputStream to, byte[] bytes, int from, int length) {
+  private void writeOrDrop(OutputStream to, byte[] bytes, int from, int length) {
     try {
       to.write(bytes, from, length);
       if (failing) {
         failing = false;
-        LOG.info("access log {}: writing again", path == null ? "stdout" : path);
+        LOG.info("access log {}: writing again", name());
       }
     } catch (IOException e) {
       int lines = 0;
@@ -206,7 +206,7 @@ final class LogSink implements AutoCloseable {
     if (!failing) {
       failing = true;
       LOG.error("access log {}: {} (lines are dropped and counted until a write succeeds)",
-          path == null ? "stdout" : path, e.toString());
+          name(), e.toString());
     }
   }
 
@@ -224,6 +224,11 @@ final class LogSink implements AutoCloseable {
     Chunk(int size) {
       bytes = new byte[size];
     }
+  }
+
+  /** The file's path, or "stdout", for the log. */
+  private String name() {
+    return path == null ? "stdout" : path;
   }
 
   private OutputStream open() throws IOException {

@@ -13,15 +13,14 @@ import io.vertx.core.MultiMap;
 public enum ServerHeader {
   PASS, TETHER, REMOVE;
 
-  static final String VALUE = "tether";
   // AsciiStrings: hashed once, and copied to the wire as bytes
   private static final AsciiString NAME = AsciiString.cached("Server");
-  private static final AsciiString TETHER_VALUE = AsciiString.cached(VALUE);
+  private static final AsciiString VALUE = AsciiString.cached("tether");
 
   /** On a backend's response, after its headers were copied. */
   public void apply(MultiMap headers) {
     switch (this) {
-      case TETHER -> headers.set(NAME, TETHER_VALUE);
+      case TETHER -> headers.set(NAME, VALUE);
       case REMOVE -> headers.remove(NAME);
       default -> { }
     }
@@ -30,7 +29,7 @@ public enum ServerHeader {
   /** On an answer Tether makes itself (an error, a redirect). */
   public void applyOwn(MultiMap headers) {
     if (this == TETHER) {
-      headers.set(NAME, TETHER_VALUE);
+      headers.set(NAME, VALUE);
     }
   }
 }

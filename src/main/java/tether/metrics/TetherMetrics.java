@@ -89,7 +89,7 @@ public final class TetherMetrics implements ProxyListener, ServerEvents {
    * @param dropped the running total (it never decreases, across reloads)
    */
   public void accessLogDropped(java.util.function.LongSupplier dropped) {
-    FunctionCounter.builder("tether.access.log.dropped.lines", dropped, d -> d.getAsLong())
+    FunctionCounter.builder("tether.access.log.dropped.lines", dropped, java.util.function.LongSupplier::getAsLong)
         .description("Access-log lines dropped because the disk could not keep up (an event loop never waits for it)")
         .register(registry);
   }

@@ -15,14 +15,13 @@ import tether.config.TrustedProxies;
  */
 final class ForwardedHeaders {
 
-  private static final String VIA = "1.1 tether";
   // AsciiStrings: their case-insensitive hash is computed once (not per request), and they go to the wire as bytes
   private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("X-Forwarded-For");
   private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("X-Forwarded-Proto");
   private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("X-Forwarded-Host");
   private static final AsciiString FORWARDED = AsciiString.cached("Forwarded");
   private static final AsciiString VIA_NAME = AsciiString.cached("Via");
-  private static final AsciiString VIA_VALUE = AsciiString.cached(VIA);
+  private static final AsciiString VIA = AsciiString.cached("1.1 tether");
   private static final AsciiString HTTPS = AsciiString.cached("https");
   private static final AsciiString HTTP = AsciiString.cached("http");
 
@@ -37,7 +36,7 @@ final class ForwardedHeaders {
     Headers.copyRequestHeaders(from, to);
     sticky.stripFromRequest(to);
     apply(client, authority, to, trusted, https);
-    to.set(RequestIds.NAME, requestId);
+    to.set(RequestIds.HEADER, requestId);
   }
 
   /** @param client the peer's address; @param authority the request's, or null */
@@ -57,7 +56,7 @@ final class ForwardedHeaders {
       }
     }
     String via = headers.get(VIA_NAME);
-    headers.set(VIA_NAME, via == null ? VIA_VALUE : via + ", " + VIA);
+    headers.set(VIA_NAME, via == null ? VIA : via + ", " + VIA);
   }
 
   /**

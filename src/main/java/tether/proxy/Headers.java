@@ -10,11 +10,10 @@ import java.util.Map;
 /** Copies end-to-end headers: hop-by-hop ones (RFC 9110 §7.6.1) and those the Connection header lists stay behind. */
 final class Headers {
 
-  private static final String[] HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "te",
-      "trailer", "transfer-encoding", "upgrade", "proxy-authenticate", "proxy-authorization"};
-  /** The same as AsciiStrings, for removal: their case-insensitive hash is computed once, not per response. */
-  private static final AsciiString[] HOP_BY_HOP_NAMES =
-      java.util.Arrays.stream(HOP_BY_HOP).map(AsciiString::cached).toArray(AsciiString[]::new);
+  // AsciiStrings: their case-insensitive hash is computed once, not per response they are removed from
+  private static final AsciiString[] HOP_BY_HOP = java.util.stream.Stream.of("connection", "keep-alive",
+      "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "proxy-authenticate",
+      "proxy-authorization").map(AsciiString::cached).toArray(AsciiString[]::new);
 
   private Headers() {}
 
@@ -41,7 +40,7 @@ final class Headers {
    */
   static void removeHopByHop(MultiMap headers) {
     String connection = connectionList(headers);
-    for (AsciiString name : HOP_BY_HOP_NAMES) {
+    for (AsciiString name : HOP_BY_HOP) {
       headers.remove(name);
     }
     if (connection == null) {
@@ -104,8 +103,8 @@ final class Headers {
 
   /** Without allocating: this runs for every header of every request and response. */
   private static boolean isHopByHop(String name) {
-    for (String h : HOP_BY_HOP) {
-      if (h.length() == name.length() && h.equalsIgnoreCase(name)) {
+    for (AsciiString h : HOP_BY_HOP) {
+      if (h.length() == name.length() && h.contentEqualsIgnoreCase(name)) {
         return true;
       }
     }

@@ -11,9 +11,8 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 final class RequestIds {
 
-  static final String HEADER = "X-Request-Id";
-  /** {@link #HEADER} as an AsciiString (hashed once) for the header maps on the request path. */
-  static final AsciiString NAME = AsciiString.cached(HEADER);
+  /** An AsciiString: hashed once for the header maps on the request path. */
+  static final AsciiString HEADER = AsciiString.cached("X-Request-Id");
   private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
 
   private RequestIds() {}
@@ -25,7 +24,7 @@ final class RequestIds {
   /** @param headers the request's */
   static String of(io.vertx.core.MultiMap headers, boolean trusted) {
     if (trusted) {
-      String given = headers.get(NAME);
+      String given = headers.get(HEADER);
       if (given != null && !given.isEmpty() && given.length() <= 200) {
         return given;
       }
