@@ -32,7 +32,8 @@ final class RateLimiter {
     this.tolerance = config.toleranceNanos();
     this.ticker = ticker;
     this.arrivals = Caffeine.newBuilder().maximumSize(config.maxKeys())
-        .expireAfterAccess(Duration.ofNanos(tolerance + interval)).ticker(ticker).build();
+        .expireAfterAccess(Duration.ofNanos(tolerance + interval)).ticker(ticker)
+        .executor(Runnable::run).build(); // (see RouteSticky)
   }
 
   /** 0 when a request of {@code key} may pass (its token is taken), else the nanoseconds until one would. */

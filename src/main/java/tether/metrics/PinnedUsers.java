@@ -35,7 +35,8 @@ public final class PinnedUsers implements ProxyListener {
   public void stickyHit(Backend backend, String userKey) {
     if (userKey != null) {
       Cache<String, Boolean> users = seen.computeIfAbsent(backend.state(), s -> Caffeine.newBuilder()
-          .maximumSize(100_000).expireAfterAccess(WINDOW).ticker(ticker).build());
+          .maximumSize(100_000).expireAfterAccess(WINDOW).ticker(ticker)
+          .executor(Runnable::run).build()); // (see RouteSticky)
       if (users.getIfPresent(userKey) == null) {
         users.put(userKey, Boolean.TRUE);
       }

@@ -75,7 +75,8 @@ final class LearnedTable implements StoreStatus {
   /** @param ticker the local table's clock (tests pass their own) */
   LearnedTable(long maxEntries, Duration ttl, String prefix, StickyConfig.Store config, SessionStore store,
                com.github.benmanes.caffeine.cache.Ticker ticker) {
-    this.local = Caffeine.newBuilder().maximumSize(maxEntries).expireAfterAccess(ttl).ticker(ticker).build();
+    this.local = Caffeine.newBuilder().maximumSize(maxEntries).expireAfterAccess(ttl).ticker(ticker)
+        .executor(Runnable::run).build(); // (see RouteSticky)
     this.store = store;
     this.prefix = prefix;
     // memcached reads an expiry over 30 days as a date; 0 means never: at least a second

@@ -31,7 +31,10 @@ final class RouteSticky implements StickySession {
     this.config = config;
     this.pathParam = ";" + config.pathParam() + "=";
     this.moved = Caffeine.newBuilder().maximumSize(config.maxEntries()).expireAfterAccess(config.ttl())
-        .ticker(ticker).build();
+        .ticker(ticker)
+        // upkeep on the caller: Caffeine's default hands it to the common pool every few reads, a thread woken
+        // on the event loop's core (4 % of its CPU for PinnedUsers: bench/results/20261202-s11-caffeine)
+        .executor(Runnable::run).build();
   }
 
   @Override
