@@ -225,7 +225,13 @@ final class FastPath extends ChannelDuplexHandler {
     replayQueued();
   }
 
-  /** Messages read while a fast request was in flight, in order; Vert.x is told the read is over (it flushes). */
+  /**
+   * Messages read while a fast request was in flight, in order; Vert.x is told the read is over (it flushes). A
+   * pipelined request waits while the client is not taking the responses already written (its connection is not
+   * writable): it is started when the connection drains ({@link #channelWritabilityChanged}), so a client that
+   * pipelines and stops reading gets no more answers buffered for it than one response beyond Netty's high-water
+   * mark (nginx, too, starts a pipelined request once the response before it was handed to the socket).
+   */
   private void replayQueued() {
     if (!ctx.channel().isActive()) {
       dropQueued(); // the client connection is closed or closing (it left, or a response broke): nothing more served
@@ -234,7 +240,8 @@ final class FastPath extends ChannelDuplexHandler {
       Object msg;
       // (a fast request's own end, queued behind it, is taken by it: channelRead drops it)
       while ((msg = queued.peek()) != null
-          && (active == null || (!active.lastSeen && msg instanceof LastHttpContent))) {
+          && (active == null || (!active.lastSeen && msg instanceof LastHttpContent))
+          && !(msg instanceof HttpRequest && !ctx.channel().isWritable())) {
         channelRead(ctx, queued.poll());
       }
       if (queued.isEmpty()) {
@@ -295,8 +302,12 @@ final class FastPath extends ChannelDuplexHandler {
 
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-    if (active != null && ctx.channel().isWritable()) {
-      active.clientWritable();
+    if (ctx.channel().isWritable()) {
+      if (active != null) {
+        active.clientWritable();
+      } else if (queued != null && !queued.isEmpty()) {
+        replayQueued(); // a pipelined request waited for the client to take what was written before it
+      }
     }
     ctx.fireChannelWritabilityChanged();
   }

@@ -17,6 +17,17 @@ public final class RawHttp implements AutoCloseable {
     socket.setSoTimeout(10_000);
   }
 
+  /**
+   * @param receiveBufferBytes the socket's receive buffer, set before connecting (a client with a small window that
+   *     the kernel does not grow: what it does not read stays on the sender's side)
+   */
+  public RawHttp(int port, int receiveBufferBytes) throws IOException {
+    socket = new Socket();
+    socket.setReceiveBufferSize(receiveBufferBytes);
+    socket.setSoTimeout(10_000);
+    socket.connect(new java.net.InetSocketAddress("127.0.0.1", port));
+  }
+
   public RawHttp send(String text) throws IOException {
     socket.getOutputStream().write(text.getBytes(StandardCharsets.ISO_8859_1));
     socket.getOutputStream().flush();
