@@ -1,10 +1,10 @@
 package tether.limits;
 
 import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
+import tether.cache.EventLoopCaches;
 import tether.config.RateLimitConfig;
 
 /**
@@ -31,9 +31,8 @@ final class RateLimiter {
     this.interval = config.intervalNanos();
     this.tolerance = config.toleranceNanos();
     this.ticker = ticker;
-    this.arrivals = Caffeine.newBuilder().maximumSize(config.maxKeys())
-        .expireAfterAccess(Duration.ofNanos(tolerance + interval)).ticker(ticker)
-        .executor(Runnable::run).build(); // (see RouteSticky)
+    this.arrivals = EventLoopCaches.newBuilder().maximumSize(config.maxKeys())
+        .expireAfterAccess(Duration.ofNanos(tolerance + interval)).ticker(ticker).build();
   }
 
   /** 0 when a request of {@code key} may pass (its token is taken), else the nanoseconds until one would. */

@@ -1,11 +1,11 @@
 package tether.metrics;
 
 import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import tether.cache.EventLoopCaches;
 import tether.proxy.ProxyListener;
 import tether.upstream.Backend;
 import tether.upstream.BackendState;
@@ -34,9 +34,8 @@ public final class PinnedUsers implements ProxyListener {
   @Override
   public void stickyHit(Backend backend, String userKey) {
     if (userKey != null) {
-      Cache<String, Boolean> users = seen.computeIfAbsent(backend.state(), s -> Caffeine.newBuilder()
-          .maximumSize(100_000).expireAfterAccess(WINDOW).ticker(ticker)
-          .executor(Runnable::run).build()); // (see RouteSticky)
+      Cache<String, Boolean> users = seen.computeIfAbsent(backend.state(), s -> EventLoopCaches.newBuilder()
+          .maximumSize(100_000).expireAfterAccess(WINDOW).ticker(ticker).build());
       if (users.getIfPresent(userKey) == null) {
         users.put(userKey, Boolean.TRUE);
       }

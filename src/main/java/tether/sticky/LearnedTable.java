@@ -1,7 +1,6 @@
 package tether.sticky;
 
 import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -13,6 +12,7 @@ import java.time.Duration;
 import java.util.Base64;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import tether.cache.EventLoopCaches;
 import tether.config.StickyConfig;
 
 /**
@@ -75,8 +75,7 @@ final class LearnedTable implements StoreStatus {
   /** @param ticker the local table's clock (tests pass their own) */
   LearnedTable(long maxEntries, Duration ttl, String prefix, StickyConfig.Store config, SessionStore store,
                com.github.benmanes.caffeine.cache.Ticker ticker) {
-    this.local = Caffeine.newBuilder().maximumSize(maxEntries).expireAfterAccess(ttl).ticker(ticker)
-        .executor(Runnable::run).build(); // (see RouteSticky)
+    this.local = EventLoopCaches.newBuilder().maximumSize(maxEntries).expireAfterAccess(ttl).ticker(ticker).build();
     this.store = store;
     this.prefix = prefix;
     // memcached reads an expiry over 30 days as a date; 0 means never: at least a second

@@ -1,9 +1,9 @@
 package tether.sticky;
 
 import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.vertx.core.MultiMap;
+import tether.cache.EventLoopCaches;
 import tether.config.StickyConfig;
 import tether.upstream.Backend;
 import tether.upstream.Upstream;
@@ -30,11 +30,8 @@ final class RouteSticky implements StickySession {
   RouteSticky(StickyConfig.Route config, Ticker ticker) {
     this.config = config;
     this.pathParam = ";" + config.pathParam() + "=";
-    this.moved = Caffeine.newBuilder().maximumSize(config.maxEntries()).expireAfterAccess(config.ttl())
-        .ticker(ticker)
-        // upkeep on the caller: Caffeine's default hands it to the common pool every few reads, a thread woken
-        // on the event loop's core (4 % of its CPU for PinnedUsers: bench/results/20261202-s11-caffeine)
-        .executor(Runnable::run).build();
+    this.moved = EventLoopCaches.newBuilder().maximumSize(config.maxEntries()).expireAfterAccess(config.ttl())
+        .ticker(ticker).build();
   }
 
   @Override
