@@ -28,13 +28,15 @@ import java.util.concurrent.TimeUnit;
  * ({@code bench/results/20261130-fastpath-ab}: 21.8 against 17.3 µs per request at 50 connections); the failover
  * rule, stickiness, forwarded headers, access log and metrics are the same code either way.
  *
- * <p>Order on the connection is kept: while a fast request is in flight the next messages wait here (reading
- * paused); while Vert.x has requests in flight (counted by the final responses it writes) every message goes to
- * Vert.x. A fast request that fails before its response reached the client is handed to Vert.x with its attempt
- * ({@link Handover}), so {@link Failover} decides and error pages are Vert.x's. A close asked while a fast request
- * is in flight (graceful shutdown) waits for its end, {@code shutdown_timeout} at most; an idle timeout with a
- * response in flight (its client stopped reading) closes at once, as on Vert.x's path. Once Vert.x
- * closes the connection or answers {@code Connection: close}, nothing more is served here; after a WebSocket
+ * <p>Order on the connection is kept, one request at a time: while a fast request is in flight the next messages
+ * wait here (reading paused); while Vert.x serves one (counted by the final responses it writes) its body goes on
+ * to Vert.x and the next request head waits here with what follows it, so nothing pipelined sits in Vert.x's own
+ * queue (which Vert.x 5.0.7 does not release when the connection closes: leaked buffers) and a close releases it.
+ * A waiting request also waits for the client to take the responses written before it. A fast request that fails
+ * before its response reached the client is handed to Vert.x with its attempt ({@link Handover}), so
+ * {@link Failover} decides and error pages are Vert.x's. A close asked while a fast request is in flight (graceful
+ * shutdown) waits for its end, {@code shutdown_timeout} at most; an idle timeout with a response in flight (its
+ * client stopped reading) closes at once, as on Vert.x's path. Once Vert.x closes the connection or answers {@code Connection: close}, nothing more is served here; after a WebSocket
  * handshake passes to Vert.x the handler only passes messages on (the connection may become a tunnel). Uses Vert.x
  * internals (the pipeline names "httpDecoder" and "handler"). Event-loop confined. {@code -Dtether.fastPath=false}
  * turns it off (A/B benchmarks, an escape hatch).
@@ -53,6 +55,8 @@ final class FastPath extends ChannelDuplexHandler {
   private int vertxPending;
   private boolean passThrough;
   private ArrayDeque<Object> queued;
+  /** {@link #replayQueued} is handing queued messages on (they are not queued again behind themselves). */
+  private boolean replaying;
   private Handover handover;
   private ChannelPromise deferredClose;
   /** Nothing moved for {@code timeouts.idle} with a fast response in flight: its client stopped reading. */
@@ -108,8 +112,9 @@ final class FastPath extends ChannelDuplexHandler {
       ctx.fireChannelRead(msg);
       return;
     }
-    if (active != null) {
-      if (!active.lastSeen && msg instanceof LastHttpContent) {
+    if (active != null || (!replaying && queued != null && !queued.isEmpty())) {
+      // (reading is paused while messages wait; one read past that is still not served before them)
+      if (active != null && !active.lastSeen && msg instanceof LastHttpContent) {
         active.lastSeen = true; // the bodiless request's end: nothing in it
         ReferenceCountUtil.release(msg);
       } else {
@@ -118,11 +123,15 @@ final class FastPath extends ChannelDuplexHandler {
       return;
     }
     if (msg instanceof HttpRequest req) {
+      if (vertxPending > 0) {
+        queue(msg); // pipelined behind a request Vert.x serves: it waits here, where a close releases it
+        return;
+      }
       if (headArrived != null) {
         headArrived.run();
         headArrived = null;
       }
-      if (vertxPending == 0 && deferredClose == null) {
+      if (deferredClose == null) {
         FastExchange ex = FastExchange.admit(this, req);
         if (ex != null) {
           active = ex;
@@ -150,9 +159,9 @@ final class FastPath extends ChannelDuplexHandler {
       queued = new ArrayDeque<>();
     }
     queued.add(msg);
-    if (queued.size() == 1) {
-      ctx.channel().config().setAutoRead(false); // a pipelining client waits: one request at a time here
-    }
+    // a pipelining client waits: one request at a time here (again after each message: Vert.x turns reading back
+    // on when its own backlog drained, and what that read brings is queued, not a reason to go on reading)
+    ctx.channel().config().setAutoRead(false);
   }
 
   /** The fast request ended (answered, or its client left): the next waiting message, or the deferred close. */
@@ -239,16 +248,29 @@ final class FastPath extends ChannelDuplexHandler {
     if (queued != null) {
       Object msg;
       // (a fast request's own end, queued behind it, is taken by it: channelRead drops it)
-      while ((msg = queued.peek()) != null
-          && (active == null || (!active.lastSeen && msg instanceof LastHttpContent))
-          && !(msg instanceof HttpRequest && !ctx.channel().isWritable())) {
-        channelRead(ctx, queued.poll());
+      boolean outer = replaying; // (a handover during the replay replays from within it)
+      replaying = true;
+      try {
+        while ((msg = queued.peek()) != null
+            && (active == null || (!active.lastSeen && msg instanceof LastHttpContent))
+            && !(msg instanceof HttpRequest && (vertxPending > 0 || !ctx.channel().isWritable()))) {
+          channelRead(ctx, queued.poll());
+        }
+      } finally {
+        replaying = outer;
       }
       if (queued.isEmpty()) {
         ctx.channel().config().setAutoRead(true);
       }
     }
     ctx.fireChannelReadComplete();
+  }
+
+  /** The next pipelined request, once Vert.x answered the one before it and no fast request started meanwhile. */
+  private void replayWhenIdle() {
+    if (active == null && vertxPending == 0 && queued != null && !queued.isEmpty()) {
+      replayQueued();
+    }
   }
 
   private void dropQueued() {
@@ -267,6 +289,9 @@ final class FastPath extends ChannelDuplexHandler {
     if (vertxPending > 0 && msg instanceof LastHttpContent
         && !(msg instanceof HttpResponse r && r.status().codeClass() == HttpStatusClass.INFORMATIONAL)) {
       vertxPending--;
+      if (vertxPending == 0 && queued != null && !queued.isEmpty()) {
+        ctx.executor().execute(this::replayWhenIdle); // (not from within Vert.x's write)
+      }
     }
     ctx.write(msg, promise);
   }

@@ -3,9 +3,6 @@ package tether.hardening;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.PooledByteBufAllocator;
-import io.netty.util.ResourceLeakDetector;
 import io.vertx.core.buffer.Buffer;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
@@ -34,6 +31,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import tether.testing.LeakWatch;
 import tether.testing.Backends;
 import tether.testing.Cli;
 import tether.testing.PrometheusText;
@@ -586,12 +584,7 @@ class H2cHandoverAttackTest {
   @Test
   void clientsThatResetOrHalfCloseDuringTheHoldLeaveNothingBehind() throws Exception {
     startRecording("");
-    List<String> leaks = Collections.synchronizedList(new ArrayList<>());
-    ResourceLeakDetector<?> detector = byteBufLeakDetector();
-    detector.setLeakListener((type, records) -> leaks.add(type));
-    ResourceLeakDetector.Level level = ResourceLeakDetector.getLevel();
-    ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.PARANOID);
-    try {
+    try (LeakWatch leaks = LeakWatch.start()) {
       ExecutorService pool = Executors.newFixedThreadPool(8);
       AtomicInteger halfClosedAnswered = new AtomicInteger();
       try {
@@ -625,31 +618,12 @@ class H2cHandoverAttackTest {
       }
       await().atMost(Duration.ofSeconds(20)).until(() -> clientConnections() == 0.0);
       assertThat(recording.received()).doesNotContain("\r\n0\r\n\r\n");
-      // the detector reports when a tracked buffer is collected unreleased: collect, then allocate to be told
-      for (int i = 0; i < 5; i++) {
-        System.gc();
-        Thread.sleep(100);
-        for (int j = 0; j < 100; j++) {
-          ByteBuf b = PooledByteBufAllocator.DEFAULT.directBuffer(64);
-          b.release();
-        }
-      }
-      assertThat(leaks).as("leaked buffers").isEmpty();
-    } finally {
-      ResourceLeakDetector.setLevel(level);
-      detector.setLeakListener(null);
+      leaks.assertNone();
     }
     // Tether is still serving
     try (Client c = new Client(tether.port())) {
       assertThat(c.send("GET /still HTTP/1.1\r\nHost: x\r\n\r\n").readResponse().status()).isEqualTo(200);
     }
-  }
-
-  @SuppressWarnings("unchecked")
-  private static ResourceLeakDetector<?> byteBufLeakDetector() throws Exception {
-    java.lang.reflect.Field f = Class.forName("io.netty.buffer.AbstractByteBuf").getDeclaredField("leakDetector");
-    f.setAccessible(true);
-    return (ResourceLeakDetector<?>) f.get(null);
   }
 
   // ----------------------------------------------------------------------------------------------------- timeouts

@@ -87,6 +87,12 @@ public final class RawHttp implements AutoCloseable {
   /** What came back, and whether the peer closed the connection. */
   public record Read(String text, boolean closed) {}
 
+  /** Closes with a reset (RST, not FIN): the client vanishes with whatever it sent still being read. */
+  public void reset() throws IOException {
+    socket.setSoLinger(true, 0);
+    socket.close();
+  }
+
   @Override
   public void close() throws IOException {
     socket.close();
