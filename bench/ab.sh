@@ -7,18 +7,21 @@
 #        (LOG_x=false: that side without its access log; TRANSPORT_x: that side's `transport`, default auto;
 #        JAVA_x: that side's JVM, default java on the PATH)
 #        ROUNDS=4 DURATION=8 WARMUP=25 CONNS=50 BODY=small COOKIE_MODE=new|hit
+#        JVM_OPTIONS: both sides' JVM flags before OPTS_x, default @conf/jvm.options as bench/run.sh and production
+#        (before 2026-12-02 both sides ran with the JVM's defaults: a heap of a quarter of RAM, eden ~100 MiB; to
+#        compare collectors, give JVM_OPTIONS without -XX:+UseSerialGC: the JVM refuses two)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 JAR_A=${JAR_A:?JAR_A: the jar to compare against} JAR_B=${JAR_B:-$root/target/tether.jar}
 ROUNDS=${ROUNDS:-4} DURATION=${DURATION:-8} WARMUP=${WARMUP:-25} CONNS=${CONNS:-50} BODY=${BODY:-small}
-COOKIE_MODE=${COOKIE_MODE:-new}
+COOKIE_MODE=${COOKIE_MODE:-new} JVM_OPTIONS=${JVM_OPTIONS-@$root/conf/jvm.options}
 source "$here/lib.sh"
 start_backends
 # shellcheck disable=SC2086
-TETHER_JAVA=${JAVA_A:-java} TETHER_TRANSPORT=${TRANSPORT_A:-} TETHER_ACCESS_LOG_ON=${LOG_A:-true} start_tether "$JAR_A" 18080 a ${OPTS_A:-}; pid_a=$started
+TETHER_JAVA=${JAVA_A:-java} TETHER_TRANSPORT=${TRANSPORT_A:-} TETHER_ACCESS_LOG_ON=${LOG_A:-true} start_tether "$JAR_A" 18080 a $JVM_OPTIONS ${OPTS_A:-}; pid_a=$started
 # shellcheck disable=SC2086
-TETHER_JAVA=${JAVA_B:-java} TETHER_TRANSPORT=${TRANSPORT_B:-} TETHER_ACCESS_LOG_ON=${LOG_B:-true} start_tether "$JAR_B" 18081 b ${OPTS_B:-}; pid_b=$started
+TETHER_JAVA=${JAVA_B:-java} TETHER_TRANSPORT=${TRANSPORT_B:-} TETHER_ACCESS_LOG_ON=${LOG_B:-true} start_tether "$JAR_B" 18081 b $JVM_OPTIONS ${OPTS_B:-}; pid_b=$started
 hz=$(getconf CLK_TCK)
 declare -A port=([a]=18080 [b]=18081) pid=([a]=$pid_a [b]=$pid_b)
 one() { # one NAME SECONDS: prints "req/s p99_ms cpu_us_per_req"

@@ -5,6 +5,7 @@
 # cpu.txt and alloc.txt (top frames), cpu.collapsed.gz / alloc.collapsed.gz,
 # syscalls-per-request.txt (strace -c), wrk-*.txt.
 # Usage: bench/profile.sh            CONNS=50 BODY=small DURATION=20 WARMUP=20 COOKIE_MODE=hit|new JAVA_OPTS=...
+#        (JVM flags: conf/jvm.options, as bench/run.sh, then JAVA_OPTS; JVM_OPTIONS= leaves the JVM defaults)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -21,7 +22,7 @@ mkdir -p "$OUT_DIR" "$run/ap"
 lib=$run/ap/linux-x64/libasyncProfiler.so
 start_backends
 # shellcheck disable=SC2086
-start_tether "$root/target/tether.jar" 18080 tether ${JAVA_OPTS:-} -XX:+UnlockDiagnosticVMOptions -XX:+DebugNonSafepoints
+start_tether "$root/target/tether.jar" 18080 tether ${JVM_OPTIONS-@$root/conf/jvm.options} ${JAVA_OPTS:-} -XX:+UnlockDiagnosticVMOptions -XX:+DebugNonSafepoints
 tpid=$started
 cookie=()
 [ "$COOKIE_MODE" = hit ] && cookie=(-H "$(cookie_for 18080)")
