@@ -28,6 +28,8 @@ public final class EventLoopCaches {
 
   static final String THREAD = "tether-cache-upkeep";
   static final long TICK_MILLIS = 10;
+  /** Upkeep tasks run in one tick at most (a cache asked again while its upkeep ran waits for the next tick). */
+  private static final int TASKS_PER_TICK = 4096;
 
   private EventLoopCaches() {}
 
@@ -53,10 +55,9 @@ public final class EventLoopCaches {
       THREAD.scheduleWithFixedDelay(Upkeep::runQueued, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
     }
 
-    /** What is queued, up to a bound per tick (a cache asked again while its upkeep ran waits for the next). */
     private static void runQueued() {
       Runnable task;
-      for (int i = 0; i < 4096 && (task = QUEUED.poll()) != null; i++) {
+      for (int i = 0; i < TASKS_PER_TICK && (task = QUEUED.poll()) != null; i++) {
         try {
           task.run();
         } catch (RuntimeException e) {

@@ -36,10 +36,11 @@ import java.util.concurrent.TimeUnit;
  * before its response reached the client is handed to Vert.x with its attempt ({@link Handover}), so
  * {@link Failover} decides and error pages are Vert.x's. A close asked while a fast request is in flight (graceful
  * shutdown) waits for its end, {@code shutdown_timeout} at most; an idle timeout with a response in flight (its
- * client stopped reading) closes at once, as on Vert.x's path. Once Vert.x closes the connection or answers {@code Connection: close}, nothing more is served here; after a WebSocket
- * handshake passes to Vert.x the handler only passes messages on (the connection may become a tunnel). Uses Vert.x
- * internals (the pipeline names "httpDecoder" and "handler"). Event-loop confined. {@code -Dtether.fastPath=false}
- * turns it off (A/B benchmarks, an escape hatch).
+ * client stopped reading) closes at once, as on Vert.x's path. Once Vert.x closes the connection or answers
+ * {@code Connection: close}, nothing more is served here; after a WebSocket handshake passes to Vert.x the handler
+ * only passes messages on (the connection may become a tunnel). Uses Vert.x internals (the pipeline names
+ * "httpDecoder" and "handler"). Event-loop confined. {@code -Dtether.fastPath=false} turns it off (A/B benchmarks,
+ * an escape hatch).
  */
 final class FastPath extends ChannelDuplexHandler {
 
@@ -112,7 +113,7 @@ final class FastPath extends ChannelDuplexHandler {
       ctx.fireChannelRead(msg);
       return;
     }
-    if (active != null || (!replaying && queued != null && !queued.isEmpty())) {
+    if (active != null || (!replaying && hasQueued())) {
       // (reading is paused while messages wait; one read past that is still not served before them)
       if (active != null && !active.lastSeen && msg instanceof LastHttpContent) {
         active.lastSeen = true; // the bodiless request's end: nothing in it
@@ -268,9 +269,13 @@ final class FastPath extends ChannelDuplexHandler {
 
   /** The next pipelined request, once Vert.x answered the one before it and no fast request started meanwhile. */
   private void replayWhenIdle() {
-    if (active == null && vertxPending == 0 && queued != null && !queued.isEmpty()) {
+    if (active == null && vertxPending == 0 && hasQueued()) {
       replayQueued();
     }
+  }
+
+  private boolean hasQueued() {
+    return queued != null && !queued.isEmpty();
   }
 
   private void dropQueued() {
@@ -289,7 +294,7 @@ final class FastPath extends ChannelDuplexHandler {
     if (vertxPending > 0 && msg instanceof LastHttpContent
         && !(msg instanceof HttpResponse r && r.status().codeClass() == HttpStatusClass.INFORMATIONAL)) {
       vertxPending--;
-      if (vertxPending == 0 && queued != null && !queued.isEmpty()) {
+      if (vertxPending == 0 && hasQueued()) {
         ctx.executor().execute(this::replayWhenIdle); // (not from within Vert.x's write)
       }
     }
@@ -330,8 +335,8 @@ final class FastPath extends ChannelDuplexHandler {
     if (ctx.channel().isWritable()) {
       if (active != null) {
         active.clientWritable();
-      } else if (queued != null && !queued.isEmpty()) {
-        replayQueued(); // a pipelined request waited for the client to take what was written before it
+      } else {
+        replayWhenIdle(); // a pipelined request waited for the client to take what was written before it
       }
     }
     ctx.fireChannelWritabilityChanged();

@@ -23,6 +23,13 @@ class EventLoopCachesTest {
     evictions.add(new Eviction(Thread.currentThread().getName(), cause));
   }
 
+  private static void assertAllOnTheUpkeepThread(Queue<Eviction> evictions, RemovalCause cause) {
+    assertThat(evictions).allSatisfy(e -> {
+      assertThat(e.cause()).isEqualTo(cause);
+      assertThat(e.thread()).isEqualTo(EventLoopCaches.THREAD);
+    });
+  }
+
   @Test
   void sizeEvictionRunsOnTheUpkeepThread() {
     Queue<Eviction> evictions = new ConcurrentLinkedQueue<>();
@@ -33,10 +40,7 @@ class EventLoopCachesTest {
       cache.getIfPresent(i / 2);
     }
     await().atMost(Duration.ofSeconds(5)).until(() -> evictions.size() == 90);
-    assertThat(evictions).allSatisfy(e -> {
-      assertThat(e.cause()).isEqualTo(RemovalCause.SIZE);
-      assertThat(e.thread()).isEqualTo(EventLoopCaches.THREAD);
-    });
+    assertAllOnTheUpkeepThread(evictions, RemovalCause.SIZE);
   }
 
   /** 100,000 entries expired together: the read that finds one of them removes none (~20-60 ms on the caller). */
@@ -52,10 +56,7 @@ class EventLoopCachesTest {
     nanos.addAndGet(Duration.ofSeconds(31).toNanos());
     assertThat(cache.getIfPresent(7)).isNull();
     await().atMost(Duration.ofSeconds(10)).until(() -> evictions.size() == 100_000);
-    assertThat(evictions).allSatisfy(e -> {
-      assertThat(e.cause()).isEqualTo(RemovalCause.EXPIRED);
-      assertThat(e.thread()).isEqualTo(EventLoopCaches.THREAD);
-    });
+    assertAllOnTheUpkeepThread(evictions, RemovalCause.EXPIRED);
   }
 
   @Test
@@ -68,9 +69,6 @@ class EventLoopCachesTest {
     }
     // nothing touches the cache from here: only Caffeine's timer can expire the entries
     await().atMost(Duration.ofSeconds(10)).until(() -> evictions.size() == 1_000);
-    assertThat(evictions).allSatisfy(e -> {
-      assertThat(e.cause()).isEqualTo(RemovalCause.EXPIRED);
-      assertThat(e.thread()).isEqualTo(EventLoopCaches.THREAD);
-    });
+    assertAllOnTheUpkeepThread(evictions, RemovalCause.EXPIRED);
   }
 }
