@@ -22,7 +22,8 @@ import java.util.concurrent.TimeUnit;
  *       queued every {@value #TICK_MILLIS} ms, and Caffeine's paced expiry timer, on the same thread.</li>
  * </ul>
  * Left as Caffeine does it with any executor: a writer that finds the write buffer full (more new keys within a
- * tick than it holds, 128 per core) does the upkeep itself, under Caffeine's lock.
+ * tick than it holds, 128 per core) does the upkeep itself, under Caffeine's lock; and writes that land while an
+ * upkeep runs are applied at the cache's next read or write (or its expiry timer), not by a task of their own.
  */
 public final class EventLoopCaches {
 

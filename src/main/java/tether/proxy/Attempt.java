@@ -2,6 +2,7 @@ package tether.proxy;
 
 import io.vertx.core.http.HttpClientConnection;
 import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.net.SocketAddress;
 import tether.upstream.Backend;
 
 /**
@@ -11,6 +12,11 @@ import tether.upstream.Backend;
 final class Attempt {
 
   final Backend backend;
+  /**
+   * The {@code ip:port} this attempt dials (null: the server's name did not resolve), read once when it starts: a
+   * server named by host name may move while the attempt is under way.
+   */
+  final SocketAddress address;
   /** On a connection opened for this attempt alone (not pooled); closed when the exchange ends. */
   final boolean dedicated;
   final long startNanos;
@@ -35,6 +41,7 @@ final class Attempt {
   /** @param startNanos when it started ({@link System#nanoTime()}), if the caller just read the clock */
   Attempt(Backend backend, boolean dedicated, long startNanos) {
     this.backend = backend;
+    this.address = backend.address();
     this.dedicated = dedicated;
     this.startNanos = startNanos;
     backend.state().requestStarted();

@@ -1,5 +1,6 @@
 package tether.proxy;
 
+import java.util.Objects;
 import tether.upstream.Backend;
 
 /**
@@ -23,7 +24,7 @@ final class FailedAttempt {
     Backend failed = a.backend;
     log.failed(a, kind.label());
     if (kind.blamesServer()) {
-      blame(failed, kind, listener);
+      blame(a, kind, listener);
     }
     Failover.Decision decision = Failover.decide(kind, a.phase, request, placement.attemptsLeft(), freshRetried);
     a.end(kind.blamesServer());
@@ -38,9 +39,17 @@ final class FailedAttempt {
     return decision;
   }
 
-  /** {@code backend} failed as {@code kind}: passive health counts it, and the listeners hear of it. */
-  static void blame(Backend backend, Failover.Kind kind, ProxyListener listener) {
-    backend.reportFailure(kind.label());
+  /**
+   * {@code a} failed as {@code kind}: the listeners hear of it (metrics, the resolver), and passive health counts it
+   * unless the server's name has moved since the attempt dialled: that failure is the old address's, and counted it
+   * would eject the server at its new one, where nothing would lift it (Envoy's DNS clusters likewise drop a host's
+   * outlier state with its address).
+   */
+  static void blame(Attempt a, Failover.Kind kind, ProxyListener listener) {
+    Backend backend = a.backend;
+    if (Objects.equals(a.address, backend.address())) {
+      backend.reportFailure(kind.label());
+    }
     listener.backendFailed(backend, kind.label());
   }
 }

@@ -193,7 +193,7 @@ final class FastExchange implements FastPool.Link.Reader {
   /** An attempt on {@code backend}: a pooled connection unless {@code fresh}, else a new one. */
   private void startAttempt(Backend backend, boolean fresh, long now) {
     attempt = new Attempt(backend, false, now);
-    SocketAddress address = backend.address();
+    SocketAddress address = attempt.address;
     if (address == null) {
       failed(Failover.Kind.CONNECT_REFUSED, Failover.Phase.NOTHING_SENT); // its name does not resolve
       return;
@@ -470,7 +470,7 @@ final class FastExchange implements FastPool.Link.Reader {
       failed(kind == Failover.Kind.BROKEN_BODY ? Failover.Kind.RESET_BEFORE_RESPONSE : kind, attempt.phase);
       return;
     }
-    FailedAttempt.blame(attempt.backend, Failover.Kind.BROKEN_BODY, front.proxy.listener());
+    FailedAttempt.blame(attempt, Failover.Kind.BROKEN_BODY, front.proxy.listener());
     finish(status, true, true);
     client.close(); // past this handler: never deferred
     front.exchangeDone(this);

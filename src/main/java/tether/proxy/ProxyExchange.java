@@ -281,8 +281,8 @@ final class ProxyExchange {
   }
 
   /** A failure that is the server's: its passive health, and the listeners (metrics, logs, the resolver). */
-  void blame(Backend backend, Failover.Kind kind) {
-    FailedAttempt.blame(backend, kind, ctx.listener());
+  void blame(Attempt a, Failover.Kind kind) {
+    FailedAttempt.blame(a, kind, ctx.listener());
   }
 
   /** What {@link Failover} decided, carried out. */

@@ -28,7 +28,7 @@ import tether.upstream.Backend;
 final class ResponseRelay implements Handler<AsyncResult<Void>> {
 
   private final ProxyExchange x;
-  private final Backend backend;
+  private final Attempt attempt;
   private final HttpClientResponse in;
   private final int status;
   private final HttpServerResponse resp;
@@ -36,10 +36,10 @@ final class ResponseRelay implements Handler<AsyncResult<Void>> {
   private final ReadStream<Buffer> body;
   private final Pipe<Buffer> pipe;
 
-  private ResponseRelay(ProxyExchange x, Backend backend, HttpClientResponse in, int status, HttpServerResponse resp,
+  private ResponseRelay(ProxyExchange x, Attempt attempt, HttpClientResponse in, int status, HttpServerResponse resp,
                         SilenceTimeout silence, ReadStream<Buffer> body, Pipe<Buffer> pipe) {
     this.x = x;
-    this.backend = backend;
+    this.attempt = attempt;
     this.in = in;
     this.status = status;
     this.resp = resp;
@@ -101,7 +101,7 @@ final class ResponseRelay implements Handler<AsyncResult<Void>> {
     Pipe<Buffer> pipe = body.pipe().endOnFailure(false);
     // (at once, but for a session this response created: then once other instances can find it, or the store's
     // timeout)
-    shared.onComplete(new ResponseRelay(x, backend, in, status, resp, silence, body, pipe));
+    shared.onComplete(new ResponseRelay(x, a, in, status, resp, silence, body, pipe));
   }
 
   /** The sticky session is shared: the body flows, unless the exchange ended meanwhile. */
@@ -127,7 +127,7 @@ final class ResponseRelay implements Handler<AsyncResult<Void>> {
       Compression.release(body);
       in.request().reset();
       ErrorResponses.abort(x.req);
-      x.blame(backend, Failover.Kind.BROKEN_BODY);
+      x.blame(attempt, Failover.Kind.BROKEN_BODY);
       x.finish(status, true, true);
     }
   }

@@ -45,11 +45,11 @@ final class UpstreamRequest implements Handler<AsyncResult<HttpClientRequest>> {
   static void dedicated(ProxyExchange x, Attempt a) {
     UpstreamRequest r = new UpstreamRequest(x, a);
     Backend backend = a.backend;
-    if (backend.address() == null) { // its name stopped resolving: fails at once, as a connect failure
+    if (a.address == null) { // its name stopped resolving: fails at once, as a connect failure
       x.ctx.request(backend, r.options()).onComplete(r);
       return;
     }
-    x.ctx.client().connect(new HttpConnectOptions().setServer(backend.address()).setHost(backend.config().host())
+    x.ctx.client().connect(new HttpConnectOptions().setServer(a.address).setHost(backend.config().host())
             .setPort(backend.config().port()).setConnectTimeout(x.ctx.connectTimeoutMillis()))
         .compose(conn -> {
           a.connection = conn;
@@ -61,7 +61,7 @@ final class UpstreamRequest implements Handler<AsyncResult<HttpClientRequest>> {
   private RequestOptions options() {
     Backend backend = a.backend;
     return new RequestOptions()
-        .setServer(backend.address())
+        .setServer(a.address)
         .setHost(backend.config().host())
         .setPort(backend.config().port())
         .setMethod(x.req.method())
