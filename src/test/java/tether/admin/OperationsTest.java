@@ -89,7 +89,7 @@ class OperationsTest extends ProxyTestBase {
     client.get("/");
     String moved = home.equals("web1") ? "web2" : "web1";
     Map<String, Double> m = metrics();
-    await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+    await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
       Map<String, Double> now = metrics();
       assertThat(now.get("tether_requests_total{server=\"" + home + "\",status=\"2xx\",upstream=\"app\"}"))
           .isEqualTo(5.0);
@@ -114,16 +114,16 @@ class OperationsTest extends ProxyTestBase {
     String health = "    health: {path: /health, interval: 300ms, timeout: 300ms, rise: 1, fall: 1}\n";
     Path file = write(config(health, web1, web2));
     tether = TetherHarness.startFromFile(file);
-    await().atMost(Duration.ofSeconds(5)).until(() -> server("web2").getString("last_check").startsWith("ok"));
+    await().atMost(Duration.ofSeconds(15)).until(() -> server("web2").getString("last_check").startsWith("ok"));
     assertThat(server("web2").getString("state")).isEqualTo("up");
     assertThat(server("web2").getString("address")).isEqualTo(web2.address());
     int port = web2.port();
     backends.stop("web2");
-    await().atMost(Duration.ofSeconds(5)).until(() -> server("web2").getString("state").equals("down"));
+    await().atMost(Duration.ofSeconds(15)).until(() -> server("web2").getString("state").equals("down"));
     assertThat(server("web2").getString("last_transition")).startsWith("down: 1 consecutive failures, last:");
     backends.vertx().createHttpServer().requestHandler(r -> r.response().end("web2")).listen(port, "127.0.0.1")
         .await();
-    await().atMost(Duration.ofSeconds(5)).until(() -> server("web2").getString("state").equals("up"));
+    await().atMost(Duration.ofSeconds(15)).until(() -> server("web2").getString("state").equals("up"));
 
     assertThat(tether.admin("POST", "/servers/app/web1/drain").statusCode()).isEqualTo(200);
     assertThat(server("web1").getString("state")).isEqualTo("drain");
@@ -207,7 +207,7 @@ class OperationsTest extends ProxyTestBase {
     tether = TetherHarness.startFromFile(write(config("", slow)));
     CompletableFuture<HttpResponse<String>> inFlight = tether.http().sendAsync(
         HttpRequest.newBuilder(URI.create(tether.url("/"))).build(), HttpResponse.BodyHandlers.ofString());
-    await().atMost(Duration.ofSeconds(5)).until(() -> slow.served().get() == 1);
+    await().atMost(Duration.ofSeconds(15)).until(() -> slow.served().get() == 1);
     tether.tether().shutdown().await();
     HttpResponse<String> r = inFlight.get();
     assertThat(r.statusCode()).isEqualTo(200);
@@ -222,7 +222,7 @@ class OperationsTest extends ProxyTestBase {
     tether = TetherHarness.start("access_log: {format: json, path: " + log + "}\nupstreams:\n  app:\n"
         + "    sticky: {mode: cookie, secret: s}\n    servers: [{name: web1, address: \"" + web1.address() + "\"}]\n");
     tether.get("/hello?x=1", "User-Agent", "probe/1");
-    await().atMost(Duration.ofSeconds(5)).until(() -> Files.exists(log) && !Files.readString(log).isBlank());
+    await().atMost(Duration.ofSeconds(15)).until(() -> Files.exists(log) && !Files.readString(log).isBlank());
     JsonObject line = new JsonObject(Files.readAllLines(log).get(0));
     assertThat(line.getString("method")).isEqualTo("GET");
     assertThat(line.getString("uri")).isEqualTo("/hello?x=1");
@@ -269,7 +269,7 @@ class OperationsTest extends ProxyTestBase {
 
     CompletableFuture<HttpResponse<String>> inFlight = tether.http().sendAsync(
         HttpRequest.newBuilder(URI.create(tether.url("/"))).build(), HttpResponse.BodyHandlers.ofString());
-    await().atMost(Duration.ofSeconds(5)).until(() -> slow.served().get() == 1);
+    await().atMost(Duration.ofSeconds(15)).until(() -> slow.served().get() == 1);
     var stopped = tether.tether().shutdown();
     HttpResponse<String> draining = tether.admin("GET", "/healthz");
     assertThat(draining.statusCode()).isEqualTo(503);

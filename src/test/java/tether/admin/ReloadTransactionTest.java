@@ -130,7 +130,7 @@ class ReloadTransactionTest extends ProxyTestBase {
     CompletableFuture<HttpResponse<String>> inFlight = tether.http().sendAsync(
         java.net.http.HttpRequest.newBuilder(java.net.URI.create(tether.url("/"))).build(),
         HttpResponse.BodyHandlers.ofString());
-    Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> slow.served().get() == 1);
+    Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> slow.served().get() == 1);
     assertThat(reload(config("", "", c).replace("servers: [{name: c, address: \"" + c.address() + "\"}]",
         "health: {path: /, interval: 200ms, timeout: 200ms}\n    servers: [{name: c, address: \"" + c.address()
             + "\"}]")).getInteger("status")).isEqualTo(200);
@@ -138,9 +138,9 @@ class ReloadTransactionTest extends ProxyTestBase {
         .isEqualTo(1.0);
     held.get().response().end("slow");
     assertThat(inFlight.get().body()).isEqualTo("slow");
-    Awaitility.await().atMost(Duration.ofSeconds(5))
+    Awaitility.await().atMost(Duration.ofSeconds(15))
         .until(() -> metric("tether_upstream_in_flight{server=\"slow\",upstream=\"slow\"}") == null);
-    Awaitility.await().atMost(Duration.ofSeconds(5))
+    Awaitility.await().atMost(Duration.ofSeconds(15))
         .until(() -> metric("tether_health_checks_total{result=\"ok\",server=\"c\",upstream=\"c\"}") != null
             && metric("tether_health_checks_total{result=\"ok\",server=\"c\",upstream=\"c\"}") > 0);
     assertThat(tether.get("/").body()).isEqualTo("c");

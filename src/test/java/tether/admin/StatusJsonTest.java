@@ -108,16 +108,16 @@ class StatusJsonTest extends ProxyTestBase {
         t -> req.response().end("slow")));
     Backends.Backend web2 = backends.start("web2");
     tether = TetherHarness.start(ADMIN + upstream(
-        "    health: {path: /health, interval: 300ms, timeout: 300ms, rise: 1, fall: 1}\n", slow, web2));
-    await().atMost(Duration.ofSeconds(5)).until(() -> server("slow").getValue("last_check_ms") != null
+        "    health: {path: /health, interval: 1s, timeout: 1s, rise: 1, fall: 1}\n", slow, web2));
+    await().atMost(Duration.ofSeconds(15)).until(() -> server("slow").getValue("last_check_ms") != null
         && server("web2").getValue("last_check_ms") != null);
-    assertThat(server("slow").getDouble("last_check_ms")).isBetween(80.0, 300.0);
+    assertThat(server("slow").getDouble("last_check_ms")).isBetween(80.0, 1000.0);
     assertThat(server("web2").getDouble("last_check_ms")).isLessThan(server("slow").getDouble("last_check_ms"));
 
     // time in state: since the last transition
-    await().atMost(Duration.ofSeconds(5)).until(() -> server("web2").getString("state").equals("up"));
+    await().atMost(Duration.ofSeconds(15)).until(() -> server("web2").getString("state").equals("up"));
     backends.stop("web2");
-    await().atMost(Duration.ofSeconds(5)).until(() -> server("web2").getString("state").equals("down"));
+    await().atMost(Duration.ofSeconds(15)).until(() -> server("web2").getString("state").equals("down"));
     JsonObject down = server("web2");
     assertThat(down.getLong("state_for_ms")).isLessThan(2000);
     Thread.sleep(300);

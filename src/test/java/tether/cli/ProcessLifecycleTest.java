@@ -95,11 +95,9 @@ class ProcessLifecycleTest {
       boolean proxy = listener.startsWith("listen");
       String listen = "[{address: 127.0.0.1, port: 0}, {address: 127.0.0.1, port: " + (proxy ? p : 0) + "}]";
       Path file = write(config(listen, proxy ? 0 : p, "127.0.0.1:9", ""));
-      long started = System.nanoTime();
       TetherProcess tether = start(List.of(), "run", "--config", file.toString());
+      // before the fix, it never exited
       assertThat(tether.exitCode(EXIT)).as("stderr: %s", tether.stderr()).isEqualTo(1);
-      // the JVM's own start-up is most of it; before the fix, it never exited
-      assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(10));
       assertThat(tether.stderr().lines()).containsExactly(
           "tether: " + listener + " 127.0.0.1:" + p + ": address already in use");
       assertThat(tether.stdout()).doesNotContain("listening on", "Exception");

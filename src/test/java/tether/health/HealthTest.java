@@ -61,15 +61,15 @@ class HealthTest extends ProxyTestBase {
     tether = TetherHarness.start("upstreams:\n  app:\n    servers:\n" + server("flaky", flaky.port(), "")
         + server("steady", steady.port(), "")
         + "    health: {path: /health, interval: 500ms, timeout: 500ms, rise: 2, fall: 2}\n");
-    await().atMost(Duration.ofSeconds(5)).until(() -> state("flaky").lastCheck().startsWith("ok"));
+    await().atMost(Duration.ofSeconds(15)).until(() -> state("flaky").lastCheck().startsWith("ok"));
     flaky.stubFor(get(urlEqualTo("/health")).willReturn(aResponse().withStatus(500)));
-    await().atMost(Duration.ofSeconds(5)).until(() -> !state("flaky").healthy());
+    await().atMost(Duration.ofSeconds(15)).until(() -> !state("flaky").healthy());
     assertThat(state("flaky").lastTransition()).isEqualTo("down: 2 consecutive failures, last: status 500");
     for (int i = 0; i < 10; i++) {
       assertThat(tether.get("/").body()).isEqualTo("steady");
     }
     flaky.stubFor(get(urlEqualTo("/health")).willReturn(ok("fine")));
-    await().atMost(Duration.ofSeconds(5)).until(() -> state("flaky").healthy());
+    await().atMost(Duration.ofSeconds(15)).until(() -> state("flaky").healthy());
     assertThat(state("flaky").lastTransition()).isEqualTo("up: 2 consecutive successes");
     // checks carry no cookies: they never create or touch sessions
     assertThat(flaky.findAll(getRequestedFor(urlEqualTo("/health")))).allSatisfy(r ->
@@ -83,12 +83,12 @@ class HealthTest extends ProxyTestBase {
     tether = TetherHarness.start("upstreams:\n  app:\n    servers:\n" + server("a", w.port(), "")
         + "    health: {path: /ready, interval: 300ms, timeout: 300ms, rise: 1, fall: 1, expect_status: 200-399,"
         + " expect_body: READY}\n");
-    await().atMost(Duration.ofSeconds(5)).until(() -> !state("a").healthy());
+    await().atMost(Duration.ofSeconds(15)).until(() -> !state("a").healthy());
     assertThat(state("a").lastCheck()).isEqualTo("body lacks \"READY\"");
     w.stubFor(get(urlEqualTo("/ready")).willReturn(aResponse().withStatus(404).withBody("READY")));
-    await().atMost(Duration.ofSeconds(5)).until(() -> state("a").lastCheck().equals("status 404"));
+    await().atMost(Duration.ofSeconds(15)).until(() -> state("a").lastCheck().equals("status 404"));
     w.stubFor(get(urlEqualTo("/ready")).willReturn(aResponse().withStatus(200).withBody("READY")));
-    await().atMost(Duration.ofSeconds(5)).until(() -> state("a").healthy());
+    await().atMost(Duration.ofSeconds(15)).until(() -> state("a").healthy());
   }
 
   @Test
@@ -108,7 +108,7 @@ class HealthTest extends ProxyTestBase {
       acceptor.start();
       tether = TetherHarness.start("upstreams:\n  app:\n    servers:\n" + server("silent", silent.getLocalPort(), "")
           + "    health: {path: /health, interval: 200ms, timeout: 200ms, rise: 1, fall: 1}\n");
-      await().atMost(Duration.ofSeconds(5)).until(() -> !state("silent").healthy());
+      await().atMost(Duration.ofSeconds(15)).until(() -> !state("silent").healthy());
       assertThat(state("silent").lastCheck()).isEqualTo("timeout after 200ms");
       long start = System.nanoTime();
       assertThat(tether.get("/").statusCode()).isEqualTo(503);
@@ -124,18 +124,20 @@ class HealthTest extends ProxyTestBase {
   void aProbeTimeoutDoesNotCountWhileTheServerAnswersItsUsers() throws Exception {
     WireMockServer slowProbe = wireMock();
     slowProbe.stubFor(any(anyUrl()).willReturn(ok("app")));
-    slowProbe.stubFor(get(urlEqualTo("/health")).willReturn(ok("fine").withFixedDelay(2000)));
+    slowProbe.stubFor(get(urlEqualTo("/health")).willReturn(ok("fine").withFixedDelay(5000)));
     tether = TetherHarness.start("upstreams:\n  app:\n    servers:\n" + server("a", slowProbe.port(), "")
-        + "    health: {path: /health, interval: 1s, timeout: 1s, rise: 1, fall: 1}\n");
-    long until = System.nanoTime() + Duration.ofMillis(2500).toNanos(); // the first probe times out within 2 s
-    while (System.nanoTime() < until) {
-      assertThat(tether.get("/").statusCode()).as(state("a").lastCheck()).isEqualTo(200);
-      Thread.sleep(10);
-    }
+        + "    health: {path: /health, interval: 2s, timeout: 2s, rise: 1, fall: 1}\n");
+    // users keep being answered until the first probe has timed out (within ~4 s); a request answered within
+    // timeout/2 (1 s) before it makes the timeout not count, so only a stall of a second here could fail this
+    await("the first probe times out").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(10))
+        .until(() -> {
+          assertThat(tether.get("/").statusCode()).as(state("a").lastCheck()).isEqualTo(200);
+          return String.valueOf(state("a").lastCheck()).startsWith("timeout");
+        });
     assertThat(state("a").healthy()).isTrue();
-    assertThat(state("a").lastCheck()).startsWith("timeout after 1000ms (not counted: answered a request ");
-    await("no traffic: the next timeout counts").atMost(Duration.ofSeconds(5)).until(() -> !state("a").healthy());
-    assertThat(state("a").lastTransition()).isEqualTo("down: 1 consecutive failures, last: timeout after 1000ms");
+    assertThat(state("a").lastCheck()).startsWith("timeout after 2000ms (not counted: answered a request ");
+    await("no traffic: the next timeout counts").atMost(Duration.ofSeconds(20)).until(() -> !state("a").healthy());
+    assertThat(state("a").lastTransition()).isEqualTo("down: 1 consecutive failures, last: timeout after 2000ms");
   }
 
   @Test
@@ -145,22 +147,22 @@ class HealthTest extends ProxyTestBase {
     Backends.Backend good = backends.start("good", req -> req.response().end("good"));
     tether = TetherHarness.start("upstreams:\n  app:\n    servers:\n" + server("broken", broken.port(), "")
         + server("good", good.port(), "")
-        + "    passive: {max_fails: 2, fail_window: 10s, eject_for: 1s, max_eject_for: 10s}\n");
-    await().atMost(Duration.ofSeconds(5)).until(() -> {
+        + "    passive: {max_fails: 2, fail_window: 10s, eject_for: 3s, max_eject_for: 30s}\n");
+    await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(10)).until(() -> {
       assertThat(tether.get("/").statusCode()).isEqualTo(200); // resets are retried on the good server
       return state("broken").ejected(System.nanoTime());
     });
-    assertThat(state("broken").lastTransition()).startsWith("ejected for 1000ms: 2 consecutive failures");
+    assertThat(state("broken").lastTransition()).startsWith("ejected for 3000ms: 2 consecutive failures");
     for (int i = 0; i < 6; i++) {
       assertThat(tether.get("/").body()).isEqualTo("good"); // no new requests while ejected
     }
-    // it comes back, fails again at once: ejected for twice as long
-    await().atMost(Duration.ofSeconds(5)).until(() -> !state("broken").ejected(System.nanoTime()));
-    await().atMost(Duration.ofSeconds(5)).until(() -> {
+    // it comes back, fails again at once (within eject_for of its return: a relapse): ejected for twice as long
+    await().atMost(Duration.ofSeconds(15)).until(() -> !state("broken").ejected(System.nanoTime()));
+    await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(10)).until(() -> {
       tether.get("/");
       return state("broken").ejected(System.nanoTime());
     });
-    assertThat(state("broken").lastTransition()).startsWith("ejected for 2000ms: 2 consecutive failures");
+    assertThat(state("broken").lastTransition()).startsWith("ejected for 6000ms: 2 consecutive failures");
   }
 
   @Test
@@ -173,9 +175,9 @@ class HealthTest extends ProxyTestBase {
         + "    health: {path: /health, interval: 300ms, timeout: 300ms, rise: 1, fall: 1}\n");
     assertThat(tether.get("/").body()).isEqualTo("primary");
     primary.stubFor(get(urlEqualTo("/health")).willReturn(aResponse().withStatus(503)));
-    await().atMost(Duration.ofSeconds(5)).until(() -> tether.get("/").body().equals("spare"));
+    await().atMost(Duration.ofSeconds(15)).until(() -> tether.get("/").body().equals("spare"));
     primary.stubFor(get(urlEqualTo("/health")).willReturn(ok()));
-    await().atMost(Duration.ofSeconds(5)).until(() -> tether.get("/").body().equals("primary"));
+    await().atMost(Duration.ofSeconds(15)).until(() -> tether.get("/").body().equals("primary"));
   }
 
   @Test
@@ -191,6 +193,6 @@ class HealthTest extends ProxyTestBase {
     assertThat(r.statusCode()).isEqualTo(503);
     assertThat(r.headers().firstValue("retry-after")).isPresent();
     w.stubFor(get(urlEqualTo("/health")).willReturn(ok()));
-    await().atMost(Duration.ofSeconds(5)).until(() -> tether.get("/").statusCode() == 200);
+    await().atMost(Duration.ofSeconds(15)).until(() -> tether.get("/").statusCode() == 200);
   }
 }

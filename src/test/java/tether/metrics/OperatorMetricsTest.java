@@ -72,7 +72,7 @@ class OperatorMetricsTest extends ProxyTestBase {
     Backends.Backend web1 = backends.start("web1");
     tether = TetherHarness.startFromFile(write(config("", web1).replace("    servers:",
         "    health: {path: /health, interval: 100ms, timeout: 100ms, rise: 1, fall: 1}\n    servers:")));
-    await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+    await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
       Map<String, Double> m = metrics();
       assertThat(m.get("tether_health_check_duration_seconds_count" + WEB1)).isGreaterThanOrEqualTo(2.0);
       assertThat(m.get("tether_health_check_duration_seconds_count" + WEB1)).isEqualTo(
@@ -96,11 +96,11 @@ class OperatorMetricsTest extends ProxyTestBase {
     tether = TetherHarness.startFromFile(write(config("limits: {max_connections: 1}\n", web1)));
     assertThat(metrics().get("tether_client_connections_refused_total")).isEqualTo(0.0);
     try (RawHttp held = new RawHttp(tether.port())) {
-      await().atMost(Duration.ofSeconds(5)).until(() -> metrics().get("tether_client_connections") == 1.0);
+      await().atMost(Duration.ofSeconds(15)).until(() -> metrics().get("tether_client_connections") == 1.0);
       try (RawHttp second = new RawHttp(tether.port())) {
         assertThat(second.readUntilCloseOrQuiet(5_000).closed()).isTrue();
       }
-      await().atMost(Duration.ofSeconds(5)).until(() ->
+      await().atMost(Duration.ofSeconds(15)).until(() ->
           metrics().get("tether_client_connections_refused_total") == 1.0);
       assertThat(metrics().get("tether_client_connections")).isEqualTo(1.0);
     }

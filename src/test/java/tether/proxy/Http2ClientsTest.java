@@ -211,9 +211,7 @@ class Http2ClientsTest extends ProxyTestBase {
     var response = client.request(new RequestOptions().setHost("localhost").setPort(tether.port()).setURI("/big"))
         .compose(req -> req.send().map(r -> r.pause().handler(b -> received.addAndGet(b.length()))))
         .await(10, TimeUnit.SECONDS);
-    Thread.sleep(1500);
-    long stalledAt = written.get();
-    Thread.sleep(1000);
+    long stalledAt = stalled(written);
     assertThat(written.get()).as("the backend is held while the client does not read").isEqualTo(stalledAt);
     assertThat(stalledAt).as("bytes in flight: windows and socket buffers, not the body").isLessThan(48L << 20);
     Future<Void> end = response.end();
@@ -258,9 +256,7 @@ class Http2ClientsTest extends ProxyTestBase {
     };
     backends.vertx().runOnContext(v -> pump[0].run()); // (any thread will do for the client; keep it off the test's)
     org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> held.get() != null);
-    Thread.sleep(1500);
-    long stalledAt = sent.get();
-    Thread.sleep(1000);
+    long stalledAt = stalled(sent);
     assertThat(sent.get()).as("the client is held while the backend does not read").isEqualTo(stalledAt);
     assertThat(stalledAt).as("bytes in flight: windows and socket buffers, not the body").isLessThan(48L << 20);
     held.get().resume();
@@ -368,5 +364,18 @@ class Http2ClientsTest extends ProxyTestBase {
     }
     Cli.Result other = Cli.run(20, "curl", "-sS", "--http2-prior-knowledge", "http://127.0.0.1:" + tether.port() + "/");
     assertThat(other.output()).isEqualTo("a HTTP_1_1 0");
+  }
+
+  /**
+   * The count once it stops moving (windows and socket buffers full; on a busy machine that may take seconds), then
+   * a second with no progress: the caller asserts it is still that.
+   */
+  private static long stalled(java.util.concurrent.atomic.AtomicLong count) throws InterruptedException {
+    java.util.concurrent.atomic.AtomicLong last = new java.util.concurrent.atomic.AtomicLong(-1);
+    org.awaitility.Awaitility.await("the transfer stalls").atMost(java.time.Duration.ofSeconds(30))
+        .pollInterval(java.time.Duration.ofMillis(500)).until(() -> count.get() == last.getAndSet(count.get()));
+    long stalledAt = count.get();
+    Thread.sleep(1000); // (the scenario: a second in which a held transfer must not move)
+    return stalledAt;
   }
 }

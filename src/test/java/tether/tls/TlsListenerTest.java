@@ -94,10 +94,10 @@ class TlsListenerTest extends ProxyTestBase {
     String connect = "127.0.0.1:" + tether.port();
     for (String version : List.of("-tls1_2", "-tls1_3")) {
       // s_client keeps the TLS 1.3 ticket only if it reads after the handshake: send a request and wait for it
-      Cli.Result first = Cli.run(20, "sh", "-c", "(printf 'GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n'; sleep 1) | openssl s_client "
+      Cli.Result first = Cli.run(20, "sh", "-c", "(printf 'GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n'; sleep 3) | openssl s_client "
           + version + " -connect " + connect + " -sess_out " + session);
       assertThat(first.output()).as(first.output()).contains("New, TLSv1.");
-      Cli.Result second = Cli.run(20, "sh", "-c", "(printf 'GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n'; sleep 1) | openssl s_client "
+      Cli.Result second = Cli.run(20, "sh", "-c", "(printf 'GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n'; sleep 3) | openssl s_client "
           + version + " -connect " + connect + " -sess_in " + session);
       assertThat(second.output()).as(version + ": " + second.output()).contains("Reused, TLSv1.");
     }
