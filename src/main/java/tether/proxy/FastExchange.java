@@ -1,12 +1,9 @@
 package tether.proxy;
 
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ConnectTimeoutException;
-import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
-import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -20,7 +17,6 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
-import io.vertx.core.http.impl.headers.HeadersMultiMap;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.net.HostAndPort;
 import io.vertx.core.net.SocketAddress;
@@ -238,14 +234,10 @@ final class FastExchange implements FastPool.Link.Reader {
     send();
   }
 
-  /** The request head as {@link UpstreamRequest} builds it, then the wait for the response. */
+  /** The request head as {@link UpstreamRequest} builds it ({@link ForwardedHead}), then the wait for the response. */
   private void send() {
-    HeadersMultiMap out = HeadersMultiMap.httpHeaders();
-    out.set(HttpHeaderNames.HOST, headers.get(HttpHeaderNames.HOST));
-    ForwardedHeaders.copy(headers, out, sticky, front.clientAddress, authority, trusted, https, requestId);
-    out.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE); // so Apache announces its keep-alive timeout
-    link.send(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, request.method(), request.uri(),
-        Unpooled.EMPTY_BUFFER, out, EmptyHttpHeaders.INSTANCE));
+    link.send(ForwardedHead.encode(link.channel.alloc(), request.method(), request.uri(), headers, sticky.ownCookie(),
+        front.clientAddress, authority, trusted, https, requestId), request.method() == HttpMethod.HEAD);
     attempt.phase = Failover.Phase.SENT;
     lastDataNanos = System.nanoTime();
     front.watchSilence(lastDataNanos, timeoutNanos);

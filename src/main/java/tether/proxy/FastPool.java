@@ -1,6 +1,7 @@
 package tether.proxy;
 
 import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -12,9 +13,6 @@ import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpMessage;
-import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpRequestEncoder;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseDecoder;
 import io.netty.handler.codec.http.HttpStatusClass;
@@ -84,7 +82,8 @@ final class FastPool {
         .handler(new ChannelInitializer<>() {
           @Override
           protected void initChannel(Channel ch) {
-            ch.pipeline().addLast("decoder", new ResponseDecoder(decoder)).addLast("encoder", new HttpRequestEncoder());
+            // (no encoder: the fast path writes its request heads encoded, ForwardedHead)
+            ch.pipeline().addLast("decoder", new ResponseDecoder(decoder));
           }
         });
   }
@@ -271,13 +270,16 @@ final class FastPool {
       this.address = address;
     }
 
-    /** Sends {@code request}; what comes back is decoded as the answer to its method. */
-    void send(HttpRequest request) {
+    /**
+     * Sends a request head without body, encoded ({@link ForwardedHead}); what comes back is decoded as the answer
+     * to a HEAD if {@code head}. Takes {@code encoded} over (it is released once written).
+     */
+    void send(ByteBuf encoded, boolean head) {
       if (decoder == null) {
         decoder = channel.pipeline().get(ResponseDecoder.class);
       }
-      decoder.head = request.method() == HttpMethod.HEAD;
-      channel.writeAndFlush(request, channel.voidPromise());
+      decoder.head = head;
+      channel.writeAndFlush(encoded, channel.voidPromise());
     }
 
     @Override

@@ -16,11 +16,11 @@ import tether.config.TrustedProxies;
 final class ForwardedHeaders {
 
   // AsciiStrings: their case-insensitive hash is computed once (not per request), and they go to the wire as bytes
-  private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("X-Forwarded-For");
-  private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("X-Forwarded-Proto");
-  private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("X-Forwarded-Host");
-  private static final AsciiString FORWARDED = AsciiString.cached("Forwarded");
-  private static final AsciiString VIA_NAME = AsciiString.cached("Via");
+  static final AsciiString X_FORWARDED_FOR = AsciiString.cached("X-Forwarded-For");
+  static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("X-Forwarded-Proto");
+  static final AsciiString X_FORWARDED_HOST = AsciiString.cached("X-Forwarded-Host");
+  static final AsciiString FORWARDED = AsciiString.cached("Forwarded");
+  static final AsciiString VIA_NAME = AsciiString.cached("Via");
   private static final AsciiString VIA = AsciiString.cached("1.1 tether");
   private static final AsciiString HTTPS = AsciiString.cached("https");
   private static final AsciiString HTTP = AsciiString.cached("http");

@@ -97,7 +97,7 @@ final class Headers {
   }
 
   /** Not hop-by-hop, and not named by the message's {@code Connection} header (null when it has none). */
-  private static boolean isEndToEnd(String name, String connection) {
+  static boolean isEndToEnd(String name, String connection) {
     return !isHopByHop(name) && (connection == null || !listed(connection, name));
   }
 

@@ -121,8 +121,8 @@ final class CookieSticky implements StickySession {
   }
 
   @Override
-  public void stripFromRequest(MultiMap forwardedHeaders) {
-    Cookies.strip(forwardedHeaders, config.cookie());
+  public String ownCookie() {
+    return config.cookie();
   }
 
   /** A valid cookie's pin, with its times for the refresh decision. */

@@ -55,31 +55,57 @@ public final class Cookies {
     List<String> kept = new ArrayList<>(cookies.size());
     boolean changed = false;
     for (String header : cookies) {
-      StringBuilder rest = null;
-      int from = 0;
-      while (from < header.length()) {
-        int semi = header.indexOf(';', from);
-        int end = semi < 0 ? header.length() : semi;
-        int eq = header.indexOf('=', from);
-        if (eq >= 0 && eq < end && named(header, from, eq, name)) {
-          changed = true;
-        } else {
-          String pair = header.substring(from, end).trim();
-          if (!pair.isEmpty()) {
-            rest = rest == null ? new StringBuilder(header.length()) : rest.append("; ");
-            rest.append(pair);
-          }
-        }
-        from = end + 1;
-      }
+      String rest = without(header, name);
+      changed |= rest != header;
       if (rest != null) {
-        kept.add(rest.toString());
+        kept.add(rest);
       }
     }
     if (changed) {
       headers.remove(HttpHeaders.COOKIE);
       kept.forEach(k -> headers.add(HttpHeaders.COOKIE, k));
     }
+  }
+
+  /**
+   * One Cookie line without cookie {@code name}, as {@link #strip} edits each line: {@code header} itself (the same
+   * String) when no pair is named so, null when no pair is left, else the pairs kept, trimmed, joined with "; ".
+   */
+  public static String without(String header, String name) {
+    if (!names(header, name)) {
+      return header; // (no String made for a line without it)
+    }
+    StringBuilder rest = null;
+    int from = 0;
+    while (from < header.length()) {
+      int semi = header.indexOf(';', from);
+      int end = semi < 0 ? header.length() : semi;
+      int eq = header.indexOf('=', from);
+      if (eq < 0 || eq >= end || !named(header, from, eq, name)) {
+        String pair = header.substring(from, end).trim();
+        if (!pair.isEmpty()) {
+          rest = rest == null ? new StringBuilder(header.length()) : rest.append("; ");
+          rest.append(pair);
+        }
+      }
+      from = end + 1;
+    }
+    return rest == null ? null : rest.toString();
+  }
+
+  /** Some pair of the Cookie line {@code header} is named {@code name}. */
+  private static boolean names(String header, String name) {
+    int from = 0;
+    while (from < header.length()) {
+      int semi = header.indexOf(';', from);
+      int end = semi < 0 ? header.length() : semi;
+      int eq = header.indexOf('=', from);
+      if (eq >= 0 && eq < end && named(header, from, eq, name)) {
+        return true;
+      }
+      from = end + 1;
+    }
+    return false;
   }
 
   /** {@code header[from, to)}, trimmed as {@link String#trim} does, is {@code name}: without a substring. */

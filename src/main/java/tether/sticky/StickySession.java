@@ -45,8 +45,18 @@ public interface StickySession {
     return 0;
   }
 
-  /** Removes what is Tether's own from the request forwarded to the backend (its cookie). */
-  default void stripFromRequest(MultiMap forwardedHeaders) {}
+  /** The request cookie that is Tether's own (the backend never sees it), or null: cookie mode's cookie name. */
+  default String ownCookie() {
+    return null;
+  }
+
+  /** Removes what is Tether's own from the request forwarded to the backend: its cookie ({@link #ownCookie}). */
+  default void stripFromRequest(MultiMap forwardedHeaders) {
+    String own = ownCookie();
+    if (own != null) {
+      Cookies.strip(forwardedHeaders, own);
+    }
+  }
 
   /** The shared store's state, for metrics; null without one. */
   default StoreStatus store() {
