@@ -108,6 +108,7 @@ final class FastExchange implements FastPool.Link.Reader {
     String uri = req.uri();
     if (!req.decoderResult().isSuccess() || (method != HttpMethod.GET && method != HttpMethod.HEAD)
         || req.protocolVersion() != HttpVersion.HTTP_1_1 || uri.isEmpty() || uri.charAt(0) != '/'
+        || !RequestValidator.validTarget(uri)
         || !(req.headers() instanceof MultiMap headers)) {
       return null;
     }

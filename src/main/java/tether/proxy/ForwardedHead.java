@@ -26,8 +26,9 @@ import tether.sticky.Cookies;
  *       {@code Via} (appended to the first line), {@code X-Request-Id}; {@code Forwarded} only from a trusted proxy;</li>
  *   <li>{@code Connection: keep-alive}, so Apache announces its keep-alive timeout.</li>
  * </ol>
- * Names and values were validated when the fast path admitted the request ({@link RequestValidator}: no control
- * characters) and are written as they are, characters as Latin-1 bytes as Netty's encoder writes them.
+ * The request target, names and values were validated when the fast path admitted the request
+ * ({@link RequestValidator}: a target of visible ASCII, no control character, nothing above U+00FF) and are written
+ * as they are, header characters as Latin-1 bytes as Netty's encoder writes them.
  */
 final class ForwardedHead {
 

@@ -27,7 +27,26 @@ final class RequestValidator {
     if (req.version() == HttpVersion.HTTP_2 && req.authority() == null) {
       return new Rejection(400, "an HTTP/2 request needs :authority or Host"); // RFC 9113 §8.3.1
     }
+    if (!validTarget(req.uri())) {
+      return new Rejection(400, "invalid request target");
+    }
     return checkHeaders(req.headers(), req.version(), limits);
+  }
+
+  /**
+   * A request target of visible ASCII only (RFC 9112 §3.2, RFC 3986 §2: anything else is percent-encoded): no
+   * control character, no byte above 0x7E. Netty's decoder refuses only whitespace; left through, a NUL or a raw
+   * {@code é} reached the backend, and each request path wrote the latter differently (raw, or as UTF-8). HAProxy and
+   * Envoy refuse them too.
+   */
+  static boolean validTarget(String uri) {
+    for (int i = 0; i < uri.length(); i++) {
+      char c = uri.charAt(i);
+      if (c <= ' ' || c >= 0x7f) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The header checks of {@link #check}, for a request head not (yet) wrapped by Vert.x. @return null when fine */
@@ -185,7 +204,7 @@ final class RequestValidator {
   private static boolean validValue(String value) {
     for (int i = 0; i < value.length(); i++) {
       char c = value.charAt(i);
-      if ((c < ' ' && c != '\t') || c == 0x7f) {
+      if ((c < ' ' && c != '\t') || c == 0x7f || c > 0xff) { // (above 0xFF: no byte; written, its low byte)
         return false;
       }
     }
