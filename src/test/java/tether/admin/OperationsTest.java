@@ -111,7 +111,7 @@ class OperationsTest extends ProxyTestBase {
   void statusFollowsKillsAndRevivalsAndAdminStatesSurviveReload() throws Exception {
     Backends.Backend web1 = backends.start("web1");
     Backends.Backend web2 = backends.start("web2");
-    String health = "    health: {path: /health, interval: 300ms, timeout: 300ms, rise: 1, fall: 1}\n";
+    String health = "    health: {path: /health, interval: 1s, timeout: 1s, rise: 1, fall: 1}\n";
     Path file = write(config(health, web1, web2));
     tether = TetherHarness.startFromFile(file);
     await().atMost(Duration.ofSeconds(15)).until(() -> server("web2").getString("last_check").startsWith("ok"));

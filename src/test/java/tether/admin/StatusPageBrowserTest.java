@@ -216,7 +216,7 @@ class StatusPageBrowserTest {
             servers:
               - {name: web1, address: "%s"}
               - {name: web2, address: "%s"}
-            health: {path: /health, interval: 300ms, timeout: 300ms, rise: 1, fall: 1}
+            health: {path: /health, interval: 1s, timeout: 1s, rise: 1, fall: 1}
         """.formatted(web1.address(), web2.address()));
     tether = TetherHarness.startFromFile(config);
   }
@@ -235,7 +235,7 @@ class StatusPageBrowserTest {
       chrome.executeCdpCommand("Emulation.setTouchEmulationEnabled", Map.of("enabled", true));
     }
     browser.get(tether.adminUrl("/"));
-    wait = new WebDriverWait(browser, Duration.ofSeconds(10));
+    wait = new WebDriverWait(browser, Duration.ofSeconds(30)); // (Chromium on a busy 2-core machine)
     wait.withMessage(() -> "page: " + text("main") + "\n/status: " + upstreamJson().encode());
     wait.until(d -> d.findElements(By.cssSelector("tr[data-server]")).size() == 2);
   }

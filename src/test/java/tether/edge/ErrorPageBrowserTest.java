@@ -65,7 +65,7 @@ class ErrorPageBrowserTest {
         upstreams:
           app:
             sticky: {mode: cookie, secret: s}
-            health: {path: /health, interval: 200ms, timeout: 200ms, rise: 1, fall: 1}
+            health: {path: /health, interval: 1s, timeout: 1s, rise: 1, fall: 1}
             servers:
               - {name: web1, address: "%2$s"}
               - {name: web2, address: "%3$s"}
@@ -112,7 +112,7 @@ class ErrorPageBrowserTest {
     browser = chrome;
     chrome.executeCdpCommand("Emulation.setDeviceMetricsOverride", Map.of("width", 1024, "height", 640,
         "deviceScaleFactor", 1, "mobile", false));
-    wait = new WebDriverWait(browser, Duration.ofSeconds(10));
+    wait = new WebDriverWait(browser, Duration.ofSeconds(30)); // (Chromium on a busy 2-core machine)
     wait.withMessage(() -> "page: " + text());
   }
 

@@ -122,7 +122,7 @@ class ClientPacingTest extends ProxyTestBase {
       Process curl = new ProcessBuilder("curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--expect100-timeout",
           "10", "-H", "Expect: 100-continue", "-X", method, "--data-binary", "@" + body, tether.url("/x"))
           .redirectErrorStream(true).start();
-      assertThat(curl.waitFor(5, TimeUnit.SECONDS)).as(method + " done well before curl's 10 s").isTrue();
+      assertThat(curl.waitFor(8, TimeUnit.SECONDS)).as(method + " done well before curl's 10 s").isTrue();
       assertThat(new String(curl.getInputStream().readAllBytes())).isEqualTo(method.equals("PUT") ? "401" : "200");
     }
   }

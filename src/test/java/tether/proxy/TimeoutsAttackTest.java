@@ -155,7 +155,7 @@ class TimeoutsAttackTest extends ProxyTestBase {
         assertThat(raw.send("GET /hang HTTP/1.1\r\nHost: x\r\n\r\n").readUntil("good", 5000))
             .as("round " + round).startsWith("HTTP/1.1 200").endsWith("good");
         assertThat(Duration.ofNanos(System.nanoTime() - started)).as("round " + round)
-            .isBetween(Duration.ofMillis(900), Duration.ofMillis(2500));
+            .isBetween(Duration.ofMillis(900), Duration.ofMillis(4000)); // (not the 5 s read bound)
       }
     }
     assertThat(blamed).containsOnly("silent:timeout");
@@ -599,7 +599,7 @@ class TimeoutsAttackTest extends ProxyTestBase {
       assertThat(raw.send("GET /1 HTTP/1.1\r\nHost: x\r\n\r\n").readUntil("ok", 5000)).endsWith("ok");
       long started = System.nanoTime();
       assertThat(raw.send("GET /2 HTTP/1.1\r\nHost: x\r\n\r\n").readUntil("ok", 5000)).endsWith("ok");
-      assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofMillis(1500));
+      assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofMillis(2500)); // (3 s: waited)
     }
     assertThat(blamed).isEmpty();
   }
