@@ -103,7 +103,7 @@ class CompressionTest extends ProxyTestBase {
       case "/parts" -> {
         resp.setChunked(true).putHeader("Content-Type", "text/html");
         resp.write("<html><head><title>first part</title></head><body>\n");
-        backends.vertx().setTimer(3000, t -> resp.end("the rest</body></html>\n"));
+        backends.vertx().setTimer(6000, t -> resp.end("the rest</body></html>\n"));
       }
       case "/big" -> {
         resp.setChunked(true).putHeader("Content-Type", "text/plain");
@@ -274,8 +274,8 @@ class CompressionTest extends ProxyTestBase {
       String first = "<html><head><title>first part</title></head><body>\n";
       byte[] got = in.readNBytes(first.length());
       assertThat(new String(got, StandardCharsets.UTF_8)).isEqualTo(first);
-      assertThat(Duration.ofNanos(System.nanoTime() - start)).as("before the backend sent the rest (3 s)")
-          .isLessThan(Duration.ofMillis(2500));
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).as("before the backend sent the rest (6 s)")
+          .isLessThan(Duration.ofMillis(5000));
       assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("the rest</body></html>\n");
     }
   }
