@@ -44,14 +44,6 @@ final class ForwardedHead {
   private static final byte[] VIA_TETHER = ascii("1.1 tether");
   private static final byte[] REQUEST_ID = ascii("\r\nX-Request-Id: ");
   private static final byte[] END = ascii("\r\nconnection: keep-alive\r\n\r\n");
-  private static final AsciiString HOST = HttpHeaderNames.HOST;
-  private static final AsciiString COOKIE_NAME = HttpHeaderNames.COOKIE;
-  private static final AsciiString VIA_NAME = ForwardedHeaders.VIA_NAME;
-  private static final AsciiString FORWARDED = ForwardedHeaders.FORWARDED;
-  private static final AsciiString XFF_NAME = ForwardedHeaders.X_FORWARDED_FOR;
-  private static final AsciiString XFP_NAME = ForwardedHeaders.X_FORWARDED_PROTO;
-  private static final AsciiString XFH_NAME = ForwardedHeaders.X_FORWARDED_HOST;
-  private static final AsciiString REQUEST_ID_NAME = RequestIds.HEADER;
 
   private ForwardedHead() {}
 
@@ -68,7 +60,7 @@ final class ForwardedHead {
     out.writeByte(' ');
     ByteBufUtil.writeAscii(out, uri);
     out.writeBytes(HTTP_1_1);
-    String host = headers.get(HOST);
+    String host = headers.get(HttpHeaderNames.HOST);
     ByteBufUtil.writeAscii(out, host == null ? "" : host);
     String connection = Headers.connectionList(headers);
     String cookies = null;
@@ -82,19 +74,19 @@ final class ForwardedHead {
       if (!Headers.isEndToEnd(name.toString(), connection)) {
         continue;
       }
-      if (is(name, XFF_NAME)) {
+      if (is(name, ForwardedHeaders.X_FORWARDED_FOR)) {
         xff = xff == null ? value : xff;
-      } else if (is(name, VIA_NAME)) {
+      } else if (is(name, ForwardedHeaders.VIA_NAME)) {
         via = via == null ? value : via;
-      } else if (is(name, COOKIE_NAME)) {
+      } else if (is(name, HttpHeaderNames.COOKIE)) {
         cookies = cookies == null ? value.toString() : cookies + "; " + value;
-      } else if (is(name, XFH_NAME)) {
+      } else if (is(name, ForwardedHeaders.X_FORWARDED_HOST)) {
         sawXfh = true;
         if (trusted) {
           line(out, name, value);
         }
-      } else if (!is(name, HOST) && !is(name, XFP_NAME) && !is(name, REQUEST_ID_NAME)
-          && (trusted || !is(name, FORWARDED))) {
+      } else if (!is(name, HttpHeaderNames.HOST) && !is(name, ForwardedHeaders.X_FORWARDED_PROTO)
+          && !is(name, RequestIds.HEADER) && (trusted || !is(name, ForwardedHeaders.FORWARDED))) {
         line(out, name, value);
       }
     }
@@ -140,8 +132,8 @@ final class ForwardedHead {
   }
 
   /** Without allocating: runs for every line of every request. */
-  private static boolean is(CharSequence name, AsciiString lower) {
-    return name.length() == lower.length() && lower.contentEqualsIgnoreCase(name);
+  private static boolean is(CharSequence name, AsciiString known) {
+    return name.length() == known.length() && known.contentEqualsIgnoreCase(name);
   }
 
   private static byte[] ascii(String s) {

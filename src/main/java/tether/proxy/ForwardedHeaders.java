@@ -7,6 +7,7 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.HostAndPort;
 import java.util.List;
 import tether.config.TrustedProxies;
+import tether.sticky.Cookies;
 
 /**
  * X-Forwarded-For (appended), X-Forwarded-Proto, X-Forwarded-Host and Via on the request to the backend. From a
@@ -30,11 +31,15 @@ final class ForwardedHeaders {
   /**
    * The request head every backend gets, on either request path: the client's end-to-end headers but Host and
    * Tether's own cookie, then the forwarded headers below and {@code X-Request-Id}.
+   *
+   * @param ownCookie the cookie that is Tether's own ({@code StickySession#ownCookie}), or null
    */
-  static void copy(MultiMap from, MultiMap to, tether.sticky.StickySession sticky, String client,
+  static void copy(MultiMap from, MultiMap to, String ownCookie, String client,
                    HostAndPort authority, boolean trusted, boolean https, String requestId) {
     Headers.copyRequestHeaders(from, to);
-    sticky.stripFromRequest(to);
+    if (ownCookie != null) {
+      Cookies.strip(to, ownCookie);
+    }
     apply(client, authority, to, trusted, https);
     to.set(RequestIds.HEADER, requestId);
   }

@@ -137,7 +137,7 @@ final class UpstreamRequest implements Handler<AsyncResult<HttpClientRequest>> {
       out.authority(x.target.authority());
     }
     MultiMap headers = out.headers();
-    ForwardedHeaders.copy(x.req.headers(), headers, x.sticky, x.clientAddress, x.req.authority(), x.trusted, x.https,
+    ForwardedHeaders.copy(x.req.headers(), headers, x.sticky.ownCookie(), x.clientAddress, x.req.authority(), x.trusted, x.https,
         x.requestId);
     if (x.rules != null) {
       x.rules.onRequest(headers);

@@ -47,7 +47,7 @@ public final class Cookies {
    * Removes cookie {@code name} from the Cookie headers (a pair is named as {@link #values} reads it), dropping a
    * header left empty; the pairs kept are joined with "; ". Headers without it are left as they are.
    */
-  static void strip(MultiMap headers, String name) {
+  public static void strip(MultiMap headers, String name) {
     if (!headers.contains(HttpHeaders.COOKIE)) {
       return;
     }

@@ -50,14 +50,6 @@ public interface StickySession {
     return null;
   }
 
-  /** Removes what is Tether's own from the request forwarded to the backend: its cookie ({@link #ownCookie}). */
-  default void stripFromRequest(MultiMap forwardedHeaders) {
-    String own = ownCookie();
-    if (own != null) {
-      Cookies.strip(forwardedHeaders, own);
-    }
-  }
-
   /** The shared store's state, for metrics; null without one. */
   default StoreStatus store() {
     return null;

@@ -18,11 +18,6 @@ import io.vertx.core.net.HostAndPort;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import tether.sticky.Pin;
-import tether.sticky.StickyRequest;
-import tether.sticky.StickySession;
-import tether.upstream.Backend;
-import tether.upstream.Upstream;
 
 /**
  * The fast path's request head ({@link ForwardedHead}, encoded in one pass) is byte for byte what the Vert.x path's
@@ -30,22 +25,6 @@ import tether.upstream.Upstream;
  * Netty's encoder): every rule of the two is exercised by a row (client lines separated by {@code |}).
  */
 class ForwardedHeadTest {
-
-  private static final StickySession COOKIE_SRV = new StickySession() {
-    @Override
-    public Pin resolve(StickyRequest request, Upstream upstream) {
-      return Pin.NONE;
-    }
-
-    @Override
-    public void onResponse(Pin pin, Backend servedBy, MultiMap upstreamHeaders, MultiMap responseHeaders,
-                           boolean https) {}
-
-    @Override
-    public String ownCookie() {
-      return "SRV";
-    }
-  };
 
   @ParameterizedTest(name = "[{index}] trusted={1} https={2} own={3}: {0}")
   @CsvSource(delimiter = '#', value = {
@@ -87,7 +66,7 @@ class ForwardedHeadTest {
                                       HostAndPort authority) {
     HeadersMultiMap out = HeadersMultiMap.httpHeaders();
     out.set(HttpHeaders.HOST, client.get(HttpHeaders.HOST));
-    ForwardedHeaders.copy(client, out, own == null ? StickySession.NONE : COOKIE_SRV, "192.0.2.7", authority,
+    ForwardedHeaders.copy(client, out, own, "192.0.2.7", authority,
         trusted, https, "rid-1");
     out.set(HttpHeaders.CONNECTION, HttpHeaders.KEEP_ALIVE);
     EmbeddedChannel channel = new EmbeddedChannel(new HttpRequestEncoder());
