@@ -23,7 +23,8 @@ import tether.sticky.Cookies;
  *       ({@link Cookies#without}), left out when nothing remains;</li>
  *   <li>{@code X-Forwarded-For} (appended to the first line a trusted proxy sent, else the client's address alone),
  *       {@code X-Forwarded-Proto}, {@code X-Forwarded-Host} (a trusted proxy's lines stay where they were),
- *       {@code Via} (appended to the first line), {@code X-Request-Id}; {@code Forwarded} only from a trusted proxy;</li>
+ *       {@code Via} (appended to the first line), {@code X-Request-Id}; {@code Forwarded} only from a trusted
+ *       proxy;</li>
  *   <li>{@code Connection: keep-alive}, so Apache announces its keep-alive timeout.</li>
  * </ol>
  * The request target, names and values were validated when the fast path admitted the request
